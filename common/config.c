@@ -298,26 +298,40 @@ config_parse(const char *path, const char *text, size_t len, const struct config
 	return cfg;
 }
 
+/* A config holding only one error about the file as a whole. */
+static struct config *
+file_failure(const char *path, const char *msg, const char *detail)
+{
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+
+	cfg->path = xstrdup(path);
+	if (detail)
+		line_error(cfg, 0, "%s: %s", msg, detail);
+	else
+		line_error(cfg, 0, "%s", msg);
+	return cfg;
+}
+
 struct config *
 config_load(const char *path, const struct config_key *known, size_t nknown)
 {
 	struct config *cfg;
 	struct stat st;
-	char *text = NULL;
+	char *text;
 	size_t len = 0;
-	int fd;
+	int fd, err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		goto fail;
-	if (fstat(fd, &st) != 0)
-		goto fail;
+		return file_failure(path, "cannot read", strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		err = errno;
+		close(fd);
+		return file_failure(path, "cannot read", strerror(err));
+	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		cfg = xcalloc(1, sizeof(*cfg));
-		cfg->path = xstrdup(path);
-		line_error(cfg, 0, "not a regular file");
-		return cfg;
+		return file_failure(path, "not a regular file", NULL);
 	}
 	/* Read at most one byte past the limit, whatever fstat said. */
 	text = xmalloc(CONFIG_MAX_BYTES + 1);
@@ -326,8 +340,12 @@ config_load(const char *path, const struct config_key *known, size_t nknown)
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0)
-			goto fail;
+		if (r < 0) {
+			err = errno;
+			close(fd);
+			free(text);
+			return file_failure(path, "cannot read", strerror(err));
+		}
 		if (r == 0)
 			break;
 		len += (size_t)r;
@@ -338,17 +356,6 @@ config_load(const char *path, const struct config_key *known, size_t nknown)
 	cfg = config_parse(path, text, len, known, nknown);
 	free(text);
 	return cfg;
-fail: {
-		int saved = errno;
-
-		if (fd >= 0)
-			close(fd);
-		free(text);
-		cfg = xcalloc(1, sizeof(*cfg));
-		cfg->path = xstrdup(path);
-		line_error(cfg, 0, "cannot read: %s", strerror(saved));
-		return cfg;
-	}
 }
 
 void

@@ -1,0 +1,87 @@
+/* A local network of real Burrow daemons: plan it (names, ports, keys,
+ * config files), start every process, wait until it carries a real drop,
+ * describe it in DIR/network.json and DIR/client.conf, and stop it. */
+#ifndef BURROW_SIM_SIMNET_H
+#define BURROW_SIM_SIMNET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+
+enum simnode_role { SIMNODE_AUTHORITY, SIMNODE_RELAY, SIMNODE_MAILBOX };
+
+struct simnode {
+	char name[32];
+	enum simnode_role role;
+	pid_t pid;
+	char host[64];
+	uint16_t port;		/* HTTP for authorities, link port for relays */
+	uint16_t metrics_port;	/* relays only */
+	char fingerprint[17];
+	uint8_t id_pk[32];
+	char *conf, *datadir, *logfile;
+	bool expect_down;	/* stopped on purpose by a scenario */
+};
+
+struct simnet {
+	char *dir;
+	char *bindir;
+	unsigned nauth, nrelay, nmbox;
+	unsigned epoch_seconds;
+	unsigned mean_delay_ms;
+	struct simnode *nodes;
+	size_t n;
+};
+
+/* Directory that holds the running burrow-sim binary (its siblings are
+ * burrow-dir, burrow-relay and burrow). Never NULL; caller frees. */
+char *simnet_bindir(void);
+
+/* Fill net for dir with the given sizes, choose free loopback ports, write
+ * authority keys and every node's config. 0 or an ERR_* (reported). */
+int MUST_CHECK simnet_plan(struct simnet *net, const char *dir, unsigned nauth, unsigned nrelay,
+			   unsigned nmbox, unsigned epoch_seconds);
+/* Start every node that is not running. 0 or ERR_IO. */
+int MUST_CHECK simnet_start(struct simnet *net);
+/* Start one node (again): 0 or ERR_IO. */
+int MUST_CHECK simnet_start_node(struct simnet *net, struct simnode *node);
+/* Wait until every authority serves a consensus listing every relay and
+ * mailbox node: 0 or ERR_TIMEOUT. */
+int MUST_CHECK simnet_wait_consensus(struct simnet *net, unsigned timeout_s);
+/* Read each relay's identity key to fill its fingerprint. */
+void simnet_read_fingerprints(struct simnet *net);
+/* Write DIR/network.json and DIR/client.conf. 0 or ERR_IO. */
+int MUST_CHECK simnet_save(const struct simnet *net);
+/* Read DIR/network.json. 0, ERR_NOT_FOUND or ERR_MALFORMED. */
+int MUST_CHECK simnet_load(struct simnet *net, const char *dir);
+/* True if node's process is alive (and is still the program we started). */
+bool simnet_node_alive(const struct simnode *node);
+/* Stop one node: SIGTERM, then SIGKILL after grace_ms. */
+void simnet_stop_node(struct simnode *node, int sig, unsigned grace_ms);
+/* Stop every node by pid; returns how many had died unexpectedly (each
+ * reported on stderr). */
+int simnet_stop(struct simnet *net);
+/* Run a program with argv, stdin from in (may be NULL), stdout captured
+ * into *out (may be NULL), within timeout_s. Returns its exit status, or
+ * -1 if it could not run or timed out. */
+int simnet_run(char *const argv[], const char *in, size_t in_len, char **out, unsigned timeout_s);
+/* A real drop through the network: a probe identity sends to itself,
+ * waits for the acknowledgement, fetches and compares. 0 or ERR_*. */
+int MUST_CHECK simnet_probe(struct simnet *net, unsigned timeout_s);
+void simnet_clear(struct simnet *net);
+
+/* Free loopback TCP port (bound once and released). 0 on failure. */
+uint16_t simnet_free_port(void);
+/* Simple blocking HTTP GET of http://host:port/path within timeout_ms:
+ * returns the status code and the body in *body (caller frees), or -1. */
+int simnet_http_get(const char *host, uint16_t port, const char *path, char **body,
+		    unsigned timeout_ms);
+
+int sim_up_cmd(int argc, char **argv);
+int sim_down_cmd(int argc, char **argv);
+int sim_demo_cmd(int argc, char **argv);
+int sim_run_cmd(int argc, char **argv);
+
+#endif
