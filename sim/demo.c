@@ -200,7 +200,7 @@ sim_demo_cmd(int argc, char **argv)
 	}
 	printf("== starting 3 directory authorities, 5 relays and 1 mailbox node in %s\n", dir);
 	fflush(stdout);
-	if ((r = simnet_plan(&net, dir, 3, 5, 1, 8)) < 0 || (r = simnet_start(&net)) < 0 ||
+	if ((r = simnet_plan(&net, dir, 3, 5, 1, 8, false)) < 0 || (r = simnet_start(&net)) < 0 ||
 	    (r = simnet_save(&net)) < 0) {
 		fprintf(stderr, "demo: cannot start the network: %s\n", err_str(r));
 		simnet_stop(&net);

@@ -36,6 +36,8 @@ struct child {
 struct party {
 	char *home, *pass, *addr;
 	unsigned mbox;
+	char ns[32];		/* netns mode: the party's own namespace */
+	char ip[64];		/* ... and its address there */
 };
 
 struct run {
@@ -51,6 +53,8 @@ struct run {
 	uint64_t t0;
 	uint64_t rng;
 	bool *fetching;
+	char **sources;		/* netns mode: peers seen by mailbox nodes */
+	size_t nsources;
 };
 
 static double
@@ -98,7 +102,8 @@ argv_free(char **argv)
 /* Start argv with body on stdin (written whole before polling: bodies are
  * bounded by the scenario) and stdout captured. */
 static int
-spawn(struct run *r, char **argv, const char *body, size_t blen, int kind, size_t idx)
+spawn(struct run *r, const char *ns, char **argv, const char *body, size_t blen, int kind,
+      size_t idx)
 {
 	int pin[2], pout[2];
 	struct child *c;
@@ -115,6 +120,8 @@ spawn(struct run *r, char **argv, const char *body, size_t blen, int kind, size_
 	if (pid == 0) {
 		int dn = open("/dev/null", O_WRONLY);
 
+		if (ns && ns[0] && netns_enter(ns) < 0)
+			_exit(126);
 		dup2(pin[0], 0);
 		dup2(pout[1], 1);
 		if (dn >= 0)
@@ -299,9 +306,9 @@ apply_event(struct run *r, const struct scen_event *ev)
 
 	if (!n)
 		return;
-	fprintf(stderr, "burrow-sim: t=%.1fs %s %s\n", now_s(r),
-		ev->action == SCEN_KILL ? "kill" : ev->action == SCEN_STOP ? "stop" : "restart",
-		n->name);
+	static const char *const names[] = { "kill", "stop", "restart", "netem", "cut", "heal" };
+
+	fprintf(stderr, "burrow-sim: t=%.1fs %s %s\n", now_s(r), names[ev->action], n->name);
 	switch (ev->action) {
 	case SCEN_KILL:
 		n->expect_down = true;
@@ -315,8 +322,27 @@ apply_event(struct run *r, const struct scen_event *ev)
 		if (!simnet_node_alive(n) && simnet_start_node(&r->net, n) < 0)
 			fprintf(stderr, "burrow-sim: cannot restart %s\n", n->name);
 		break;
-	default:
+	case SCEN_NETEM:
+		if (netns_netem(n->netns, ev->delay_ms, ev->jitter_ms, ev->loss_pct) < 0)
+			fprintf(stderr, "burrow-sim: netem on %s failed\n", n->name);
 		break;
+	case SCEN_CUT:
+	case SCEN_HEAL:
+		if (netns_cut(n->netns, ev->action == SCEN_CUT) < 0)
+			fprintf(stderr, "burrow-sim: cannot %s %s\n", names[ev->action], n->name);
+		break;
+	}
+}
+
+/* netns mode: note who the mailbox nodes are talking to right now. */
+static void
+watch_sources(struct run *r)
+{
+	for (size_t i = 0; i < r->net.n; i++) {
+		const struct simnode *n = &r->net.nodes[i];
+
+		if (n->role == SIMNODE_MAILBOX && n->netns[0])
+			netns_peers(n->netns, n->port, &r->sources, &r->nsources);
 	}
 }
 
@@ -330,6 +356,8 @@ make_party(struct run *r, struct party *p, const char *name, unsigned mbox)
 	p->home = xasprintf("%s/clients/%s", r->out, name);
 	p->pass = xasprintf("%s/clients/%s.pass", r->out, name);
 	p->mbox = mbox;
+	if (r->net.netns && netns_add_host(&r->net, name, p->ns, p->ip) < 0)
+		return ERR_IO;
 	f = fopen(p->pass, "w");
 	if (!f)
 		return ERR_IO;
@@ -341,7 +369,7 @@ make_party(struct run *r, struct party *p, const char *name, unsigned mbox)
 		char **argv = client_argv(r, p, "init", "--passphrase-file", p->pass, "--mailbox",
 					  mb, NULL);
 
-		st = simnet_run(argv, NULL, 0, &out, 120);
+		st = simnet_run_in(p->ns[0] ? p->ns : NULL, argv, NULL, 0, &out, 120);
 		argv_free(argv);
 	}
 	free(out);
@@ -353,7 +381,7 @@ make_party(struct run *r, struct party *p, const char *name, unsigned mbox)
 	{
 		char **argv = client_argv(r, p, "address", NULL, NULL, NULL, NULL, NULL);
 
-		st = simnet_run(argv, NULL, 0, &out, 30);
+		st = simnet_run_in(p->ns[0] ? p->ns : NULL, argv, NULL, 0, &out, 30);
 		argv_free(argv);
 	}
 	if (st != 0 || !out) {
@@ -435,7 +463,7 @@ drive(struct run *r)
 
 			message_body(r, next, &body, &blen);
 			m->send_t = t;
-			if (spawn(r, argv, body, blen, 0, next) < 0) {
+			if (spawn(r, r->senders[m->sender].ns, argv, body, blen, 0, next) < 0) {
 				m->outcome = MSG_FAILED;
 				snprintf(m->error, sizeof(m->error), "cannot start burrow send");
 			}
@@ -445,6 +473,8 @@ drive(struct run *r)
 		}
 		if (t - last_fetch >= 1.0) {
 			last_fetch = t;
+			if (r->net.netns)
+				watch_sources(r);
 			for (unsigned i = 0; i < r->nrecips; i++) {
 				char **argv;
 
@@ -452,7 +482,7 @@ drive(struct run *r)
 					continue;
 				argv = client_argv(r, &r->recips[i], "--json", "fetch", "--export",
 						   "--passphrase-file", r->recips[i].pass, NULL);
-				if (spawn(r, argv, NULL, 0, 1, i) == 0)
+				if (spawn(r, r->recips[i].ns, argv, NULL, 0, 1, i) == 0)
 					r->fetching[i] = true;
 				argv_free(argv);
 			}
@@ -531,12 +561,6 @@ sim_run_cmd(int argc, char **argv)
 		scenario_free(r.sc);
 		return 2;
 	}
-	if (r.sc->netns) {
-		fprintf(stderr, "burrow-sim: %s: network-namespace faults (netem, cut) are not "
-			"available in this version of burrow-sim; see docs/status.md\n", path);
-		scenario_free(r.sc);
-		return 2;
-	}
 	r.out = out;
 	r.rng = 0x9e3779b97f4a7c15ull;
 	if (mkdir(out, 0700) < 0 && errno != EEXIST) {
@@ -546,7 +570,7 @@ sim_run_cmd(int argc, char **argv)
 	}
 	netdir = xasprintf("%s/net", out);
 	if (simnet_plan(&r.net, netdir, r.sc->authorities, r.sc->relays, r.sc->mailboxes,
-			r.sc->epoch) < 0)
+			r.sc->epoch, r.sc->netns) < 0)
 		goto fail;
 	r.net.mean_delay_ms = r.sc->mean_delay_ms;
 	if (simnet_start(&r.net) < 0 || simnet_save(&r.net) < 0 ||
@@ -604,9 +628,24 @@ sim_run_cmd(int argc, char **argv)
 	died = simnet_stop(&r.net);
 	if (died)
 		rc = 1;
-	if (report_write(out, r.msgs, r.sc->messages, stats, r.net.n, path, wall, false, NULL, 0,
-			 NULL, 0, &delivery) < 0)
-		rc = 1;
+	{
+		char **sender_ips = xcalloc(r.sc->senders + 1, sizeof(char *));
+
+		for (unsigned i = 0; i < r.sc->senders; i++)
+			sender_ips[i] = r.senders[i].ip;
+		if (report_write(out, r.msgs, r.sc->messages, stats, r.net.n, path, wall,
+				 r.net.netns, r.sources, r.nsources, sender_ips, r.sc->senders,
+				 &delivery) < 0)
+			rc = 1;
+		for (size_t i = 0; i < r.nsources; i++)
+			for (unsigned j = 0; j < r.sc->senders; j++)
+				if (strcmp(r.sources[i], r.senders[j].ip) == 0) {
+					fprintf(stderr, "burrow-sim: a mailbox node saw sender "
+						"s%u's address %s\n", j, r.senders[j].ip);
+					rc = 1;
+				}
+		free(sender_ips);
+	}
 	printf("%s: %u messages, delivery %.3f; report in %s/summary.json\n", path,
 	       r.sc->messages, delivery, out);
 	if (r.sc->require_all_delivered && delivery < 1.0) {
@@ -650,6 +689,9 @@ out:
 	free(r.recips);
 	free(r.fetching);
 	free(r.msgs);
+	for (size_t i = 0; i < r.nsources; i++)
+		free(r.sources[i]);
+	free(r.sources);
 	simnet_clear(&r.net);
 	scenario_free(r.sc);
 	free(netdir);

@@ -25,7 +25,8 @@ client(const struct simnet *net, const char *home, const char *in, char **out, u
 	char *conf = xasprintf("%s/client.conf", net->dir);
 	char *argv[] = { prog, "--home", (char *)home, "--config", conf, (char *)a1, (char *)a2,
 			 (char *)a3, (char *)a4, (char *)a5, NULL };
-	int r = simnet_run(argv, in, in ? strlen(in) : 0, out, timeout_s);
+	int r = simnet_run_in(net->probe_ns[0] ? net->probe_ns : NULL, argv, in,
+			      in ? strlen(in) : 0, out, timeout_s);
 
 	free(prog);
 	free(conf);
@@ -119,10 +120,16 @@ simnet_probe(struct simnet *net, unsigned timeout_s)
 {
 	char *home = xasprintf("%s/probe", net->dir);
 	char *pass = xasprintf("%s/probe.pass", net->dir);
-	char *addr, *out = NULL, *got = NULL, nonce[33], msg[96];
+	char *addr = NULL, *out = NULL, *got = NULL, nonce[33], msg[96];
 	uint8_t rnd[16];
 	int r = ERR_IO;
 
+	if (net->netns && !net->probe_ns[0]) {
+		char ip[64];
+
+		if (netns_add_host(net, "probe", net->probe_ns, ip) < 0)
+			goto out;
+	}
 	addr = make_identity(net, home, pass, "burrow-sim probe passphrase");
 	if (!addr)
 		goto out;
@@ -152,7 +159,7 @@ up_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: burrow-sim up --dir DIR [--authorities N] [--relays N] [--mailboxes N]\n"
-		"                     [--epoch SECONDS] [--delay MS] [--no-probe]\n"
+		"                     [--epoch SECONDS] [--delay MS] [--no-probe] [--netns]\n"
 		"Start a local network of real burrow-dir and burrow-relay processes on loopback\n"
 		"and return once a real drop through it has been fetched back. Leaves\n"
 		"DIR/network.json and DIR/client.conf; stop it with `burrow-sim down --dir DIR`.\n"
@@ -161,13 +168,16 @@ up_usage(FILE *f)
 		"  --mailboxes N    mailbox nodes (default 1)\n"
 		"  --epoch SECONDS  epoch length (default 8)\n"
 		"  --delay MS       mean per-hop mixing delay in client.conf (default 0)\n"
-		"  --no-probe       return when the consensus lists every node\n");
+		"  --no-probe       return when the consensus lists every node\n"
+		"  --netns          (root) each node in its own network namespace on a private\n"
+		"                   bridge; the probe client gets one too; `down` removes them\n");
 }
 
 struct up_opts {
 	const char *dir;
 	unsigned nauth, nrelay, nmbox, epoch, delay;
 	bool probe;
+	bool netns;
 };
 
 static int
@@ -195,12 +205,13 @@ up_parse(int argc, char **argv, struct up_opts *o)
 		{ "epoch", required_argument, NULL, 'e' },
 		{ "delay", required_argument, NULL, 'D' },
 		{ "no-probe", no_argument, NULL, 'n' },
+		{ "netns", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	*o = (struct up_opts){ NULL, 3, 5, 1, 8, 0, true };
+	*o = (struct up_opts){ NULL, 3, 5, 1, 8, 0, true, false };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		int r = 0;
@@ -213,6 +224,7 @@ up_parse(int argc, char **argv, struct up_opts *o)
 		case 'e': r = parse_count("--epoch", optarg, 4, 86400, &o->epoch); break;
 		case 'D': r = parse_count("--delay", optarg, 0, 60000, &o->delay); break;
 		case 'n': o->probe = false; break;
+		case 'N': o->netns = true; break;
 		case 'h': up_usage(stdout); exit(0);
 		default: up_usage(stderr); return ERR_USAGE;
 		}
@@ -237,7 +249,7 @@ up_run(struct simnet *net, const struct up_opts *o)
 {
 	int r;
 
-	if ((r = simnet_plan(net, o->dir, o->nauth, o->nrelay, o->nmbox, o->epoch)) < 0)
+	if ((r = simnet_plan(net, o->dir, o->nauth, o->nrelay, o->nmbox, o->epoch, o->netns)) < 0)
 		return r;
 	net->mean_delay_ms = o->delay;
 	if ((r = simnet_start(net)) < 0 || (r = simnet_save(net)) < 0)

@@ -176,7 +176,7 @@ write_authority_key(struct simnode *a)
 
 int
 simnet_plan(struct simnet *net, const char *dir, unsigned nauth, unsigned nrelay, unsigned nmbox,
-	    unsigned epoch_seconds)
+	    unsigned epoch_seconds, bool netns)
 {
 	char *auths, *text;
 	int r;
@@ -190,6 +190,8 @@ simnet_plan(struct simnet *net, const char *dir, unsigned nauth, unsigned nrelay
 	net->epoch_seconds = epoch_seconds;
 	if ((r = make_dir(dir)) < 0)
 		return r;
+	if (netns && (r = netns_setup(net)) < 0)
+		return r;
 	for (unsigned i = 1; i <= nauth; i++)
 		add_node(net, SIMNODE_AUTHORITY, "auth", i);
 	for (unsigned i = 1; i <= nrelay; i++)
@@ -201,10 +203,18 @@ simnet_plan(struct simnet *net, const char *dir, unsigned nauth, unsigned nrelay
 
 		if ((r = make_dir(n->datadir)) < 0)
 			return r;
-		if (!(n->port = fresh_port(net)))
-			return ERR_IO;
-		if (n->role != SIMNODE_AUTHORITY && !(n->metrics_port = fresh_port(net)))
-			return ERR_IO;
+		if (net->netns) {
+			/* Its own address: fixed ports are free in its namespace. */
+			if ((r = netns_add_host(net, n->name, n->netns, n->host)) < 0)
+				return r;
+			n->port = n->role == SIMNODE_AUTHORITY ? 8080 : 9000;
+			n->metrics_port = n->role == SIMNODE_AUTHORITY ? 0 : 9100;
+		} else {
+			if (!(n->port = fresh_port(net)))
+				return ERR_IO;
+			if (n->role != SIMNODE_AUTHORITY && !(n->metrics_port = fresh_port(net)))
+				return ERR_IO;
+		}
 		if (n->role == SIMNODE_AUTHORITY && (r = write_authority_key(n)) < 0)
 			return r;
 	}
@@ -258,6 +268,10 @@ simnet_start_node(struct simnet *net, struct simnode *n)
 		int out = open(n->logfile, O_WRONLY | O_CREAT | O_APPEND, 0600);
 
 		setsid();
+		if (n->netns[0] && netns_enter(n->netns) < 0) {
+			fprintf(stderr, "burrow-sim: cannot enter namespace %s\n", n->netns);
+			_exit(126);
+		}
 		if (in >= 0)
 			dup2(in, 0);
 		if (out >= 0) {
@@ -443,6 +457,10 @@ simnet_save(const struct simnet *net)
 	json_object_set_new(root, "dir", json_string(net->dir));
 	json_object_set_new(root, "epoch_seconds", json_integer(net->epoch_seconds));
 	json_object_set_new(root, "mean_delay_ms", json_integer(net->mean_delay_ms));
+	if (net->netns) {
+		json_object_set_new(root, "bridge", json_string(net->bridge));
+		json_object_set_new(root, "subnet", json_integer(net->subnet));
+	}
 	for (size_t i = 0; i < net->n; i++) {
 		const struct simnode *n = &net->nodes[i];
 		json_t *o = json_object();
@@ -469,6 +487,8 @@ simnet_save(const struct simnet *net)
 		json_object_set_new(o, "datadir", json_string(n->datadir));
 		json_object_set_new(o, "log", json_string(n->logfile));
 		json_object_set_new(o, "expect_down", json_boolean(n->expect_down));
+		if (n->netns[0])
+			json_object_set_new(o, "netns", json_string(n->netns));
 		json_array_append_new(nodes, o);
 	}
 	json_object_set_new(root, "nodes", nodes);
@@ -522,6 +542,11 @@ simnet_load(struct simnet *net, const char *dir)
 	net->bindir = simnet_bindir();
 	net->epoch_seconds = (unsigned)json_integer_value(json_object_get(root, "epoch_seconds"));
 	net->mean_delay_ms = (unsigned)json_integer_value(json_object_get(root, "mean_delay_ms"));
+	if (json_string_value(json_object_get(root, "bridge"))) {
+		net->netns = true;
+		snprintf(net->bridge, sizeof(net->bridge), "%s", jstr(root, "bridge"));
+		net->subnet = (unsigned)json_integer_value(json_object_get(root, "subnet"));
+	}
 	nodes = json_object_get(root, "nodes");
 	if (!json_is_array(nodes)) {
 		json_decref(root);
@@ -542,6 +567,7 @@ simnet_load(struct simnet *net, const char *dir)
 		if (hex_decode(n->id_pk, 32, jstr(o, "identity")) < 0)
 			memset(n->id_pk, 0, 32);
 		n->expect_down = json_is_true(json_object_get(o, "expect_down"));
+		snprintf(n->netns, sizeof(n->netns), "%s", jstr(o, "netns"));
 		free(n->conf);
 		free(n->datadir);
 		free(n->logfile);
@@ -635,11 +661,20 @@ simnet_stop(struct simnet *net)
 		for (size_t i = 0; i < net->n; i++)
 			if ((net->nodes[i].role == SIMNODE_AUTHORITY) == (pass == 1))
 				simnet_stop_node(&net->nodes[i], SIGTERM, 5000);
+	if (net->netns)
+		netns_teardown(net);
 	return died;
 }
 
 int
 simnet_run(char *const argv[], const char *in, size_t in_len, char **out, unsigned timeout_s)
+{
+	return simnet_run_in(NULL, argv, in, in_len, out, timeout_s);
+}
+
+int
+simnet_run_in(const char *ns, char *const argv[], const char *in, size_t in_len, char **out,
+	      unsigned timeout_s)
 {
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 };
 	uint64_t deadline = mono_ns() + (uint64_t)timeout_s * 1000000000u;
@@ -656,6 +691,10 @@ simnet_run(char *const argv[], const char *in, size_t in_len, char **out, unsign
 	if (pid < 0)
 		goto fail;
 	if (pid == 0) {
+		if (ns && netns_enter(ns) < 0) {
+			fprintf(stderr, "burrow-sim: cannot enter namespace %s\n", ns);
+			_exit(126);
+		}
 		dup2(pin[0], 0);
 		dup2(pout[1], 1);
 		execv(argv[0], argv);

@@ -23,6 +23,7 @@ struct simnode {
 	uint8_t id_pk[32];
 	char *conf, *datadir, *logfile;
 	bool expect_down;	/* stopped on purpose by a scenario */
+	char netns[32];		/* network namespace, or empty for loopback */
 };
 
 struct simnet {
@@ -33,6 +34,11 @@ struct simnet {
 	unsigned mean_delay_ms;
 	struct simnode *nodes;
 	size_t n;
+	bool netns;		/* each node in its own namespace on a bridge */
+	char bridge[16];
+	unsigned subnet;	/* 10.233.SUBNET.0/24 */
+	unsigned next_host;
+	char probe_ns[32];	/* netns mode: the probe client's namespace */
 };
 
 /* Directory that holds the running burrow-sim binary (its siblings are
@@ -42,7 +48,7 @@ char *simnet_bindir(void);
 /* Fill net for dir with the given sizes, choose free loopback ports, write
  * authority keys and every node's config. 0 or an ERR_* (reported). */
 int MUST_CHECK simnet_plan(struct simnet *net, const char *dir, unsigned nauth, unsigned nrelay,
-			   unsigned nmbox, unsigned epoch_seconds);
+			   unsigned nmbox, unsigned epoch_seconds, bool netns);
 /* Start every node that is not running. 0 or ERR_IO. */
 int MUST_CHECK simnet_start(struct simnet *net);
 /* Start one node (again): 0 or ERR_IO. */
@@ -67,6 +73,9 @@ int simnet_stop(struct simnet *net);
  * into *out (may be NULL), within timeout_s. Returns its exit status, or
  * -1 if it could not run or timed out. */
 int simnet_run(char *const argv[], const char *in, size_t in_len, char **out, unsigned timeout_s);
+/* The same, with the child inside network namespace ns (NULL: none). */
+int simnet_run_in(const char *ns, char *const argv[], const char *in, size_t in_len, char **out,
+		  unsigned timeout_s);
 /* A real drop through the network: a probe identity sends to itself,
  * waits for the acknowledgement, fetches and compares. 0 or ERR_*. */
 int MUST_CHECK simnet_probe(struct simnet *net, unsigned timeout_s);
@@ -83,5 +92,24 @@ int sim_up_cmd(int argc, char **argv);
 int sim_down_cmd(int argc, char **argv);
 int sim_demo_cmd(int argc, char **argv);
 int sim_run_cmd(int argc, char **argv);
+
+/* Network-namespace mode (root only; sim/netns.c). */
+/* Create the bridge 10.233.S.1/24 for this network: 0, ERR_PERM or ERR_IO. */
+int MUST_CHECK netns_setup(struct simnet *net);
+/* Create namespace brwS-NAME with one veth on the bridge; write its name
+ * into ns and its address into addr. 0 or ERR_IO. */
+int MUST_CHECK netns_add_host(struct simnet *net, const char *name, char ns[static 32],
+			      char addr[static 64]);
+/* In a child process: move into namespace ns. 0 or ERR_IO. */
+int netns_enter(const char *ns);
+/* Apply tc netem (delay and jitter in ms, loss in %) to a host's link,
+ * cut it off or bring it back. 0 or ERR_IO. */
+int netns_netem(const char *ns, unsigned delay_ms, unsigned jitter_ms, double loss_pct);
+int netns_cut(const char *ns, bool cut);
+/* Add the peer addresses of established TCP connections to local port
+ * inside ns to *list (no duplicates). */
+void netns_peers(const char *ns, uint16_t port, char ***list, size_t *n);
+/* Delete every namespace and the bridge of this network. */
+void netns_teardown(struct simnet *net);
 
 #endif
