@@ -451,8 +451,6 @@ ev_down(struct sim *s, uint32_t ni)
 {
 	struct mnode *n = &s->node[ni];
 
-	if (s->sending_done)
-		return;		/* churn stops with the workload */
 	n->up = false;
 	n->gen++;
 	mpool_reset(&n->pool, s->now);
@@ -475,6 +473,10 @@ sim_loop(struct sim *s)
 	struct mevent e;
 
 	while (mheap_pop(&s->heap, &e)) {
+		/* Failures pending when sending stopped are void; they must not
+		 * move the clock past the last real event. */
+		if (e.type == EV_DOWN && s->sending_done)
+			continue;
 		s->now = e.t;
 		s->r->events++;
 		switch (e.type) {

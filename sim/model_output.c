@@ -313,8 +313,9 @@ write_study(const char *dir, const struct model_params *p, const struct model_re
 		return ERR_IO;
 	fprintf(f, "delay_ms,load,send_rate,entropy_mean,entropy_ci95,latency_p50_ms,"
 		"latency_p50_ci95,delivery_ratio,mean_pool\n");
-	for (unsigned d = 0; d < p->nstudy_delays; d++) {
-		for (unsigned l = 0; l < p->nstudy_loads; l++) {
+	/* Load-major, so each load's rows are contiguous for plotting. */
+	for (unsigned l = 0; l < p->nstudy_loads; l++) {
+		for (unsigned d = 0; d < p->nstudy_delays; d++) {
 			const struct model_result *r = &study[(d * p->nstudy_loads + l) * nruns];
 			double eh, lh;
 			double em = mean_of(r, nruns, get_entropy_mean, &eh);
