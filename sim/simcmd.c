@@ -318,7 +318,15 @@ sim_down_cmd(int argc, char **argv)
 	}
 	if (simnet_load(&net, dir) < 0)
 		return 1;
+	if (net.stopped) {
+		printf("network in %s was already stopped\n", dir);
+		simnet_clear(&net);
+		return 0;
+	}
 	died = simnet_stop(&net);
+	net.stopped = true;
+	if (simnet_save(&net) < 0)
+		fprintf(stderr, "burrow-sim: cannot update %s/network.json\n", dir);
 	printf("network in %s stopped%s\n", dir, died ? " (some nodes had died: see above)" : "");
 	simnet_clear(&net);
 	return died ? 1 : 0;

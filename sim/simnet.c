@@ -457,6 +457,7 @@ simnet_save(const struct simnet *net)
 	json_object_set_new(root, "dir", json_string(net->dir));
 	json_object_set_new(root, "epoch_seconds", json_integer(net->epoch_seconds));
 	json_object_set_new(root, "mean_delay_ms", json_integer(net->mean_delay_ms));
+	json_object_set_new(root, "stopped", json_boolean(net->stopped));
 	if (net->netns) {
 		json_object_set_new(root, "bridge", json_string(net->bridge));
 		json_object_set_new(root, "subnet", json_integer(net->subnet));
@@ -542,6 +543,7 @@ simnet_load(struct simnet *net, const char *dir)
 	net->bindir = simnet_bindir();
 	net->epoch_seconds = (unsigned)json_integer_value(json_object_get(root, "epoch_seconds"));
 	net->mean_delay_ms = (unsigned)json_integer_value(json_object_get(root, "mean_delay_ms"));
+	net->stopped = json_is_true(json_object_get(root, "stopped"));
 	if (json_string_value(json_object_get(root, "bridge"))) {
 		net->netns = true;
 		snprintf(net->bridge, sizeof(net->bridge), "%s", jstr(root, "bridge"));

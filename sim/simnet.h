@@ -39,6 +39,7 @@ struct simnet {
 	unsigned subnet;	/* 10.233.SUBNET.0/24 */
 	unsigned next_host;
 	char probe_ns[32];	/* netns mode: the probe client's namespace */
+	bool stopped;		/* `down` has run */
 };
 
 /* Directory that holds the running burrow-sim binary (its siblings are
