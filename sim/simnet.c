@@ -54,19 +54,22 @@ simnet_bindir(void)
 uint16_t
 simnet_free_port(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	uint16_t port = 0;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	/* Below Linux's ephemeral range (32768 and up), so no outgoing
+	 * connection can take the port between this check and the bind. */
+	for (int tries = 0; tries < 200; tries++) {
+		uint16_t port = (uint16_t)(20000 + randombytes_uniform(12768));
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+		int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
 
-	if (fd < 0)
-		return 0;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
+		if (fd < 0)
+			return 0;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		close(fd);
+		if (ok)
+			return port;
+	}
+	return 0;
 }
 
 /* Ports handed out in this process, so two nodes never get the same one
