@@ -107,12 +107,20 @@ test: all
 bench: all
 	@BUILD=$(B) sh tests/bench/run
 
-# Fuzzers: clang + libFuzzer + ASan, built from the same sources.
+# Fuzzers: clang + libFuzzer + ASan + UBSan over the same sources; the
+# library is built once (fuzzer-no-link) and each harness links it.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -pthread $(PKG_CFLAGS) \
-               -fsanitize=fuzzer,address,undefined -DBURROW_FUZZ
-build-fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(foreach r,$(ROLES),$(call role_src,$(r)))
-	@mkdir -p build-fuzz
-	$(call say,FUZZ,$@)clang $(FUZZ_CFLAGS) -o $@ $< $(COMMON_SRC) $(LDLIBS)
+               -fsanitize=address,undefined -DBURROW_FUZZ
+FUZZ_LIBSRC := $(COMMON_SRC) $(foreach r,$(ROLES),$(call role_src,$(r)))
+FUZZ_OBJ    := $(FUZZ_LIBSRC:%.c=build-fuzz/obj/%.o)
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+build-fuzz/libburrow-fuzz.a: $(FUZZ_OBJ)
+	$(call say,AR,$@)rm -f $@; $(AR) rcs $@ $^
+build-fuzz/%: tests/fuzz/%.c build-fuzz/libburrow-fuzz.a
+	$(call say,FUZZ,$@)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		build-fuzz/libburrow-fuzz.a $(LDLIBS)
 fuzz: $(FUZZERS)
 	@for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
 	  seeds=; [ -d tests/fuzz/seeds/$$n ] && seeds=tests/fuzz/seeds/$$n; \
