@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "common/sphinx.h"
 #include "common/util.h"
 #include "sim/simnet.h"
 
@@ -93,7 +94,7 @@ explain_path(const struct simnet *net, json_t *path)
 			       prev, next);
 		else
 			printf("       saw: the previous hop %s and a deposit for one mailbox id: "
-			       "1,710 bytes sealed to bob\n", prev);
+			       "%u bytes sealed to bob\n", prev, (unsigned)SPHINX_DEPOSIT_ACK_LEN);
 		if (!next)
 			printf("       did not see: alice's address, who wrote it, the text\n");
 		else if (i == 0)

@@ -437,7 +437,7 @@ simnet_read_fingerprints(struct simnet *net)
 
 		if (n->role == SIMNODE_AUTHORITY || n->fingerprint[0])
 			continue;
-		path = xasprintf("%s/identity.key", n->datadir);
+		path = xasprintf("%s/keys/identity.key", n->datadir);
 		if (keyfile_read(path, KEYFILE_ED25519_SEED, seed, sizeof(seed), NULL) == 0) {
 			kp = id_keypair_from_seed(seed);
 			memcpy(n->id_pk, kp->pk, ID_PK_LEN);
@@ -681,16 +681,16 @@ int
 simnet_run_in(const char *ns, char *const argv[], const char *in, size_t in_len, char **out,
 	      unsigned timeout_s)
 {
-	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 };
+	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	uint64_t deadline = mono_ns() + (uint64_t)timeout_s * 1000000000u;
-	size_t len = 0, cap = 4096, off = 0;
-	char *buf = NULL;
+	size_t len = 0, cap = 4096, off = 0, elen = 0;
+	char *buf = NULL, ebuf[4096];
 	int status = -1;
 	pid_t pid;
 
 	if (out)
 		*out = NULL;
-	if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0)
+	if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0)
 		goto fail;
 	pid = fork();
 	if (pid < 0)
@@ -702,13 +702,16 @@ simnet_run_in(const char *ns, char *const argv[], const char *in, size_t in_len,
 		}
 		dup2(pin[0], 0);
 		dup2(pout[1], 1);
+		dup2(perr[1], 2);
 		execv(argv[0], argv);
 		fprintf(stderr, "burrow-sim: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(pin[0]);
 	close(pout[1]);
-	pin[0] = pout[1] = -1;
+	close(perr[1]);
+	pin[0] = pout[1] = perr[1] = -1;
+	fcntl(perr[0], F_SETFL, O_NONBLOCK);
 	if (!in || in_len == 0) {
 		close(pin[1]);
 		pin[1] = -1;
@@ -717,9 +720,10 @@ simnet_run_in(const char *ns, char *const argv[], const char *in, size_t in_len,
 	}
 	buf = xmalloc(cap);
 	for (;;) {
-		struct pollfd p[2] = { { pout[0], POLLIN, 0 }, { pin[1], POLLOUT, 0 } };
+		struct pollfd p[3] = { { pout[0], POLLIN, 0 }, { perr[0], POLLIN, 0 },
+				       { pin[1], POLLOUT, 0 } };
 		uint64_t now = mono_ns();
-		int np = pin[1] >= 0 ? 2 : 1;
+		int np = pin[1] >= 0 ? 3 : 2;
 
 		if (now >= deadline) {
 			kill(pid, SIGKILL);
@@ -730,7 +734,15 @@ simnet_run_in(const char *ns, char *const argv[], const char *in, size_t in_len,
 		}
 		if (poll(p, (nfds_t)np, 200) < 0 && errno != EINTR)
 			break;
-		if (np == 2 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			char junk[512];
+			ssize_t rd = read(perr[0], elen < sizeof(ebuf) - 1 ? ebuf + elen : junk,
+					  elen < sizeof(ebuf) - 1 ? sizeof(ebuf) - 1 - elen : sizeof(junk));
+
+			if (rd > 0 && elen < sizeof(ebuf) - 1)
+				elen += (size_t)rd;
+		}
+		if (np == 3 && (p[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
 			ssize_t w = write(pin[1], in + off, in_len - off);
 
 			if (w > 0)
@@ -755,6 +767,14 @@ simnet_run_in(const char *ns, char *const argv[], const char *in, size_t in_len,
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	/* Keep quiet on success; on failure show what the program said. */
+	for (ssize_t rd; elen < sizeof(ebuf) - 1 &&
+	     (rd = read(perr[0], ebuf + elen, sizeof(ebuf) - 1 - elen)) > 0;)
+		elen += (size_t)rd;
+	if (status != 0 && elen) {
+		ebuf[elen] = '\0';
+		fprintf(stderr, "%s", ebuf);
+	}
 done:
 	buf[len] = '\0';
 	if (out)
@@ -769,6 +789,8 @@ fail:
 			close(pin[i]);
 		if (pout[i] >= 0)
 			close(pout[i]);
+		if (perr[i] >= 0)
+			close(perr[i]);
 	}
 	return status;
 }
