@@ -1,0 +1,112 @@
+# Shared helpers for end-to-end tests (POSIX sh; source with
+# `. "$(dirname "$0")/lib.sh"`). Daemons are started with start_daemon,
+# recorded by PID and killed by PID on exit, whatever happens.
+#
+#   free_port              print an unused TCP port in 20000..32767 (below
+#                          Linux's ephemeral range, so that no outgoing
+#                          connection can hold it between pick and bind)
+#   start_daemon NAME CMD  run CMD in the background, log in $E2E_TMP/NAME.log
+#   stop_daemon NAME       SIGTERM it by PID, wait up to 5 s, then SIGKILL
+#   wait_for SECS CMD      run CMD every 0.2 s until it succeeds (1 if never)
+#   pass NAME / fail NAME [WHY]   print "PASS NAME" / "FAIL NAME"
+#   e2e_finish             exit 0 if nothing failed, else 1
+
+BUILD=${BUILD:-build}
+E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/burrow-e2e.XXXXXX") || exit 1
+E2E_PIDS=""
+E2E_PORTS=""
+E2E_FAILED=0
+
+e2e_cleanup() {
+	for p in $E2E_PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $E2E_PIDS; do
+		n=0
+		while kill -0 "$p" 2>/dev/null && [ $n -lt 25 ]; do
+			sleep 0.2
+			n=$((n + 1))
+		done
+		kill -9 "$p" 2>/dev/null
+	done
+	if [ -n "$E2E_KEEP" ]; then
+		echo "e2e: kept $E2E_TMP" >&2
+	else
+		rm -rf "$E2E_TMP"
+	fi
+}
+trap e2e_cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+free_port() {
+	n=0
+	while [ $n -lt 100 ]; do
+		r=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+		p=$((20000 + r % 12768))
+		case " $E2E_PORTS " in *" $p "*) n=$((n + 1)); continue ;; esac
+		if ! ss -tanH 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then
+			E2E_PORTS="$E2E_PORTS $p"
+			echo "$p"
+			return 0
+		fi
+		n=$((n + 1))
+	done
+	echo "free_port: no free port found" >&2
+	return 1
+}
+
+start_daemon() {
+	name=$1
+	shift
+	"$@" >>"$E2E_TMP/$name.log" 2>&1 &
+	pid=$!
+	E2E_PIDS="$E2E_PIDS $pid"
+	eval "E2E_PID_$name=$pid"
+}
+
+pid_of() {
+	eval "echo \${E2E_PID_$1:-}"
+}
+
+stop_daemon() {
+	pid=$(pid_of "$1")
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null
+	n=0
+	while kill -0 "$pid" 2>/dev/null && [ $n -lt 25 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	eval "E2E_PID_$1="
+	return 0
+}
+
+wait_for() {
+	secs=$1
+	shift
+	end=$(($(date +%s) + secs))
+	while :; do
+		if "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
+
+pass() {
+	echo "PASS $1"
+}
+
+fail() {
+	echo "FAIL $1"
+	[ -n "$2" ] && echo "  $2" >&2
+	E2E_FAILED=$((E2E_FAILED + 1))
+}
+
+e2e_finish() {
+	[ "$E2E_FAILED" -eq 0 ]
+	exit $?
+}
