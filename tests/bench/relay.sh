@@ -26,7 +26,7 @@ metric() {
 }
 now() { date +%s.%N; }
 
-EPOCH=600
+
 AUTHLINES=""
 for i in 1 2 3; do
 	p=$(freeport); echo "$p" > "$T/a$i.port"
@@ -46,14 +46,14 @@ DIRURL="http://127.0.0.1:$(cat "$T/a1.port")"
 run_relay() {	# workers -> prints "rate rss"
 	w=$1
 	p=$(freeport); mp=$(freeport)
-	printf "Nickname B%s\nListen 127.0.0.1:%s\nDataDirectory %s\nMetricsListen 127.0.0.1:%s\nEpochSeconds 5\nWorkers %s\nPeerRateLimit 0\nQueueLimit 4096\nLogLevel warn\n%s" \
+	printf "Nickname B%s\nListen 127.0.0.1:%s\nDataDirectory %s\nMetricsListen 127.0.0.1:%s\nEpochSeconds 5\nWorkers %s\nPeerRateLimit 0\nQueueLimit 4096\nLogLevel info\n%s" \
 		"$w" "$p" "$T/B$w" "$mp" "$w" "$AUTHLINES" > "$T/B$w.conf"
 	$RELAY -f "$T/B$w.conf" 2>>"$T/B$w.log" &
 	pid=$!
 	PIDS="$PIDS $pid"
 	i=0
 	while [ $i -lt 150 ]; do
-		$RELAY testclient send "$DIRURL" "B$w" --to-nowhere --count "$N" --save "$T/p$w" \
+		$RELAY testclient send "$DIRURL" "B$w" --to-nowhere --next-epoch --count "$N" --save "$T/p$w" \
 			>/dev/null 2>&1 && break
 		sleep 0.2; i=$((i + 1))
 	done
@@ -70,6 +70,7 @@ run_relay() {	# workers -> prints "rate rss"
 	t1=$(now)
 	rss=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
 	kill "$pid"
+	[ -n "$BENCH_DEBUG" ] && grep -E "epoch|key" "$T/B$w.log" >&2
 	echo "$t0 $t1 $rss"
 }
 
