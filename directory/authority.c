@@ -134,15 +134,22 @@ auth_cons_add(struct authority *a, uint64_t epoch, char *body, size_t body_len)
 	struct cons_doc *d = NULL;
 	char why[160];
 
-	for (size_t i = 0; i < AUTH_KEEP_CONS; i++) {
-		if (!a->cons[i].body) {
-			d = &a->cons[i];
-			break;
+	/* one document per epoch: a recomputed body replaces the old one and
+	 * drops its signatures, which were made over the old bytes */
+	if (!(d = auth_cons_find(a, epoch))) {
+		for (size_t i = 0; i < AUTH_KEEP_CONS; i++) {
+			if (!a->cons[i].body) {
+				d = &a->cons[i];
+				break;
+			}
+			if (!d || a->cons[i].epoch < d->epoch)
+				d = &a->cons[i];
 		}
-		if (!d || a->cons[i].epoch < d->epoch)
-			d = &a->cons[i];
 	}
-	cons_doc_clear(a, d, true);
+	for (size_t i = 0; i < AUTH_KEEP_CONS; i++)
+		if (&a->cons[i] != d && a->cons[i].body && a->cons[i].epoch == epoch)
+			cons_doc_clear(a, &a->cons[i], false);
+	cons_doc_clear(a, d, d->epoch != epoch);
 	d->epoch = epoch;
 	d->body = body;
 	d->body_len = body_len;
@@ -163,6 +170,10 @@ int
 auth_cons_add_sig(struct authority *a, struct cons_doc *d, const uint8_t pk[static 32],
 		  const uint8_t sig[static 64])
 {
+	/* the invariant every reader relies on: each signature stored with a
+	 * body verifies over exactly that body */
+	if (dirdoc_consensus_check_sig(sig, d->body, d->body_len, pk) < 0)
+		return ERR_BAD_SIG;
 	for (size_t i = 0; i < d->nsigs; i++)
 		if (sodium_memcmp(d->sigs[i].auth_pk, pk, ID_PK_LEN) == 0)
 			return cons_store(a, d);	/* already have it: keep the first */
@@ -319,6 +330,7 @@ reply(struct evhttp_request *req, int code, const char *body, size_t len)
 	struct evbuffer *b = evbuffer_new();
 	const char *phrase = code == 200 ? "OK" : code == 400 ? "Bad Request" :
 			     code == 404 ? "Not Found" : code == 405 ? "Method Not Allowed" :
+			     code == 409 ? "Conflict" :
 			     code == 503 ? "Service Unavailable" : "Error";
 
 	if (!b)
@@ -385,6 +397,13 @@ on_get(struct authority *a, struct evhttp_request *req, const char *path)
 	} else if (strcmp(path, "/vote") == 0) {
 		if (!a->my_vote)
 			reply_line(req, 404, "no vote this epoch yet");
+		else
+			reply(req, 200, a->my_vote, a->my_vote_len);
+	} else if (strncmp(path, "/vote/", 6) == 0) {
+		if (dirdoc_u64(&e, path + 6) < 0)
+			reply_line(req, 400, "bad epoch number");
+		else if (!a->my_vote || e != a->round)
+			reply_line(req, 404, "no vote for that epoch");
 		else
 			reply(req, 200, a->my_vote, a->my_vote_len);
 	} else {

@@ -45,7 +45,9 @@ struct peer {
 	struct vote *vote;		/* its vote (ours too, for self) */
 	bool vote_sent, vote_busy;
 	bool sig_sent, sig_busy;
-	uint64_t vote_next_ms, sig_next_ms;	/* earliest next attempt */
+	bool vote_used;			/* its vote went into our consensus */
+	bool fetch_busy;		/* GET /vote/ROUND in flight */
+	uint64_t vote_next_ms, sig_next_ms, fetch_next_ms;	/* earliest next attempt */
 };
 
 struct authority {
@@ -65,21 +67,29 @@ struct authority {
 	size_t my_vote_len;
 	bool computed;			/* our consensus for round exists */
 	bool short_logged;		/* "too few votes" said this round */
+	bool resync;			/* a peer signed another body: reconcile votes */
 	struct cons_doc cons[AUTH_KEEP_CONS];	/* epoch 0 = empty slot */
 };
 
 uint64_t auth_now_ms(void);
 struct cons_doc *auth_cons_find(struct authority *a, uint64_t epoch);
-/* Add a consensus body we computed or loaded (takes ownership of body). */
+/* Add a consensus body we computed or loaded (takes ownership of body). A
+ * body already held for the same epoch is replaced, with its signatures. */
 struct cons_doc *auth_cons_add(struct authority *a, uint64_t epoch, char *body, size_t body_len);
-/* Add a verified signature, reassemble the text and store it: 0 or ERR_*. */
+/* Add a signature after checking it over d's body, reassemble the text and
+ * store it: 0, ERR_BAD_SIG (not over this body; nothing stored), ERR_FULL
+ * or ERR_IO. So a served document never carries a signature that does
+ * not verify. */
 int auth_cons_add_sig(struct authority *a, struct cons_doc *d, const uint8_t pk[static 32],
 		      const uint8_t sig[static 64]);
 struct peer *auth_peer_find(struct authority *a, const uint8_t pk[static 32]);
 
 /* round.c */
 void round_tick(struct authority *a);
-/* Handle POST /vote and POST /signature: an HTTP status, why set. */
+/* Handle POST /vote and POST /signature: an HTTP status, why set. A
+ * signature that does not verify over our body for its epoch is refused
+ * with 409 and never stored; for the epoch being voted on it also starts
+ * a reconciliation (see docs/spec-directory.md, section 7). */
 int round_on_vote(struct authority *a, const char *text, size_t len, char *why, size_t whylen);
 int round_on_signature(struct authority *a, const char *text, size_t len, char *why,
 		       size_t whylen);

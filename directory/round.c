@@ -12,7 +12,7 @@
 #include "common/util.h"
 #include "directory/authority_int.h"
 
-enum post_kind { POST_VOTE, POST_SIG };
+enum post_kind { POST_VOTE, POST_SIG, GET_VOTE };
 
 struct post_ctx {
 	struct authority *a;
@@ -44,12 +44,13 @@ round_reset(struct authority *a, uint64_t target)
 	FREE_AND_NULL(a->my_vote);
 	a->my_vote_len = 0;
 	a->short_logged = false;
+	a->resync = false;
 	for (size_t i = 0; i < a->npeers; i++) {
 		struct peer *p = &a->peers[i];
 
 		VOTE_FREE(p->vote);
-		p->vote_sent = p->sig_sent = false;
-		p->vote_next_ms = p->sig_next_ms = 0;
+		p->vote_sent = p->sig_sent = p->vote_used = false;
+		p->vote_next_ms = p->sig_next_ms = p->fetch_next_ms = 0;
 		/* busy flags stay: a request still in flight clears its own */
 	}
 	/* a consensus loaded from disk or made before a restart stands */
@@ -121,6 +122,33 @@ make_vote(struct authority *a)
 	log_info(LD_DIR, "voted for epoch %llu: %zu relays", (unsigned long long)a->round, n);
 }
 
+/* A vote fetched with GET /vote/ROUND from a peer while reconciling: kept
+ * if it is that peer's valid vote for this round and we hold none. */
+static void
+fetched_vote(struct authority *a, struct peer *p, const char *body, size_t len)
+{
+	uint8_t others[DIRDOC_AUTH_MAX][32];
+	struct vote *v = NULL;
+	size_t n = 0;
+	char why[200];
+
+	for (size_t i = 0; i < a->npeers; i++)
+		if (!a->peers[i].self)
+			memcpy(others[n++], a->peers[i].pk, 32);
+	if (vote_parse(body, len, (const uint8_t(*)[32])others, n, &v, why, sizeof(why)) < 0) {
+		log_ratelim(&rl_post, 20, LD_DIR, "vote fetched from authority %s refused: %s",
+			    p->fp, why);
+		return;
+	}
+	if (sodium_memcmp(v->auth_pk, p->pk, ID_PK_LEN) != 0 || v->epoch != a->round || p->vote) {
+		vote_free(v);
+		return;
+	}
+	p->vote = v;
+	log_notice(LD_DIR, "fetched the vote for epoch %llu of authority %s: %zu relays",
+		   (unsigned long long)v->epoch, p->fp, v->nrelays);
+}
+
 static void
 post_done(int err, int status, const char *body, size_t len, void *arg)
 {
@@ -130,6 +158,15 @@ post_done(int err, int status, const char *body, size_t len, void *arg)
 	bool vote = ctx->kind == POST_VOTE;
 	bool done;
 
+	if (ctx->kind == GET_VOTE) {
+		p->fetch_busy = false;
+		if (ctx->round == a->round && !err && status == 200)
+			fetched_vote(a, p, body, len);
+		else if (ctx->round == a->round)
+			p->fetch_next_ms = auth_now_ms() + retry_ms(a);
+		free(ctx);
+		return;
+	}
 	if (vote)
 		p->vote_busy = false;
 	else
@@ -138,8 +175,10 @@ post_done(int err, int status, const char *body, size_t len, void *arg)
 		free(ctx);
 		return;
 	}
-	/* a vote is done when taken; a signature also when refused, since
-	 * a peer holding a different consensus will not change its mind */
+	/* a vote is done when taken; a signature also when refused for
+	 * good (400, 404). 409 means the peer holds another body for this
+	 * epoch: either of us may still reconcile its votes and recompute,
+	 * so keep offering the signature until the epoch begins. */
 	done = !err && (status == 200 || (!vote && (status == 400 || status == 404)));
 	if (err)
 		log_ratelim(&rl_post, 20, LD_DIR, "posting %s to authority %s: %s",
@@ -221,6 +260,9 @@ compute(struct authority *a)
 		a->computed = true;	/* do not retry every tick */
 		return;
 	}
+	for (size_t i = 0; i < a->npeers; i++)
+		a->peers[i].vote_used = a->peers[i].vote != NULL;
+	/* replaces (with its signatures) any body computed earlier this round */
 	d = auth_cons_add(a, a->round, body, len);
 	dirdoc_consensus_sign(sig, d->body, d->body_len, a->id);
 	if (auth_cons_add_sig(a, d, a->id->pk, sig) < 0)
@@ -259,6 +301,64 @@ send_signatures(struct authority *a, uint64_t now_ms)
 	free(line);
 }
 
+static void
+fetch_vote(struct authority *a, size_t i)
+{
+	struct peer *p = &a->peers[i];
+	struct post_ctx *ctx = xcalloc(1, sizeof(*ctx));
+	char path[40];
+
+	ctx->a = a;
+	ctx->peer = i;
+	ctx->round = a->round;
+	ctx->kind = GET_VOTE;
+	snprintf(path, sizeof(path), "/vote/%llu", (unsigned long long)a->round);
+	if (http_request(a->base, HTTP_GET, p->host, p->port, path, NULL, 0, post_timeout(a),
+			 VOTE_MAX, post_done, ctx) < 0) {
+		free(ctx);
+		p->fetch_next_ms = auth_now_ms() + retry_ms(a);
+		return;
+	}
+	p->fetch_busy = true;
+}
+
+/* A peer signed a body for this round that differs from ours. The rule
+ * (docs/spec-directory.md, section 7): the consensus is a function of the
+ * votes held, and votes only ever get added, so converge on the body of
+ * the largest vote set. If we hold a vote our consensus did not use,
+ * recompute now (dropping the old body's signatures) and offer the new
+ * signature to everyone; otherwise fetch the votes we lack. */
+static void
+resync(struct authority *a, uint64_t now_ms)
+{
+	bool unused = false, used = false;
+
+	a->resync = false;
+	for (size_t i = 0; i < a->npeers; i++) {
+		used |= a->peers[i].vote_used;
+		unused |= a->peers[i].vote && !a->peers[i].vote_used;
+	}
+	/* a body loaded from disk was made before a restart from votes no
+	 * longer held: leave it, it stands (section 7) */
+	if (!used)
+		return;
+	if (unused) {
+		log_notice(LD_DIR, "recomputing the consensus for epoch %llu with late votes",
+			   (unsigned long long)a->round);
+		a->computed = false;
+		a->short_logged = false;
+		for (size_t i = 0; i < a->npeers; i++)
+			a->peers[i].sig_sent = false;
+		return;
+	}
+	for (size_t i = 0; i < a->npeers; i++) {
+		struct peer *p = &a->peers[i];
+
+		if (!p->self && !p->vote && !p->fetch_busy && now_ms >= p->fetch_next_ms)
+			fetch_vote(a, i);
+	}
+}
+
 void
 round_tick(struct authority *a)
 {
@@ -277,6 +377,8 @@ round_tick(struct authority *a)
 			if (!p->self && !p->vote_sent && !p->vote_busy && now_ms >= p->vote_next_ms)
 				post(a, i, POST_VOTE, a->my_vote, a->my_vote_len);
 		}
+	if (a->computed && a->resync)
+		resync(a, now_ms);
 	if (!a->computed && pos >= len_ms * AUTH_CONS_AT / 1000)
 		compute(a);
 	if (a->computed)
@@ -312,9 +414,14 @@ round_on_vote(struct authority *a, const char *text, size_t len, char *why, size
 		return 400;
 	}
 	if (a->computed) {
+		/* kept, not used: a late vote matters only if a peer's
+		 * signature shows that it computed with it (resync) */
 		snprintf(why, whylen, "ok: too late, consensus for epoch %llu already computed",
 			 (unsigned long long)a->round);
-		vote_free(v);
+		if (p->vote)
+			vote_free(v);
+		else
+			p->vote = v;
 		return 200;
 	}
 	vote_free(p->vote);
@@ -357,9 +464,22 @@ round_on_signature(struct authority *a, const char *text, size_t len, char *why,
 		return 404;
 	}
 	if (dirdoc_consensus_check_sig(sig, d->body, d->body_len, pk) < 0) {
-		snprintf(why, whylen, "signature does not match our consensus for epoch %llu",
-			 (unsigned long long)epoch);
-		return 400;
+		size_t used = 0;
+
+		for (size_t i = 0; i < a->npeers; i++)
+			used += a->peers[i].vote_used;
+		if (epoch == a->round) {
+			a->resync = true;
+			snprintf(why, whylen,
+				 "signature does not verify over our consensus for epoch %llu "
+				 "(computed from %zu of %zu votes); reconciling",
+				 (unsigned long long)epoch, used, a->npeers);
+		} else {
+			snprintf(why, whylen,
+				 "signature does not verify over our consensus for epoch %llu",
+				 (unsigned long long)epoch);
+		}
+		return 409;
 	}
 	if (auth_cons_add_sig(a, d, pk, sig) < 0) {
 		snprintf(why, whylen, "cannot store the signature");

@@ -203,4 +203,74 @@ if wait_for 10 sh -c "'$DIR' http-get '$(url 1 /consensus/$E2)' | cmp -s - '$T/c
 else
 	fail dir/restart_serves_stored
 fi
+
+# --- a vote that reaches only some authorities ------------------------------
+# a3 comes back believing a1 lives on a dead port: its vote reaches a2 only,
+# and it carries a newer descriptor of relay 1 (renamed), so a2 and a3
+# compute their consensus from 3 votes and a1 from 2, with a different
+# body, every epoch. a1 must refuse their signatures (409), fetch a3's vote,
+# recompute and sign the common body; no authority may ever serve a
+# signature that does not verify, and every current consensus must verify.
+dead=$(free_port)
+sed "s/127.0.0.1:$port1\$/127.0.0.1:$dead/" "$T/a3.conf" >"$T/a3late.conf"
+late_upload() {	# descriptors carry keys for two epochs: refresh them
+	upload 1 2 3 &&
+	"$DIR" testdesc --seed 1 --address 127.0.0.1:30001 --epoch-seconds $L \
+		--roles mix,mailbox --nickname late1 --published-offset 2 >"$T/late1" &&
+	"$DIR" http-post "$(url 3 /descriptor)" "$T/late1" >/dev/null
+}
+start_daemon a3 "$DIR" --config "$T/a3late.conf"
+wait_for 10 "$DIR" http-get "$(url 3 /keys)" || fail dir/late_restart
+late_upload || fail dir/late_upload
+start=$(($(date +%s) / L))
+bad=0
+quorum=0
+checked=0
+while [ $(($(date +%s) / L)) -le $((start + 4)) ]; do
+	for i in 1 2 3; do
+		now=$(date +%s)
+		cur=$((now / L))
+		# the current one must verify now; the next one must never carry
+		# a bad signature (it may still lack signatures)
+		if "$DIR" http-get "$(url $i /consensus)" >"$T/g" 2>/dev/null &&
+		    [ "$(sed -n 's/^epoch //p' "$T/g")" -ge $((start + 2)) ]; then
+			out=$("$DIR" verify --config "$T/client.conf" "$T/g")
+			checked=$((checked + 1))
+			case "$out" in ok:*) ;; *"does not verify"*|*"not a pinned"*)
+				bad=$((bad + 1)); echo "a$i current: $out" >&2 ;;
+			*) quorum=$((quorum + 1)); echo "a$i current: $out" >&2 ;; esac
+		fi
+		if "$DIR" http-get "$(url $i /consensus/$((cur + 1)))" >"$T/g" 2>/dev/null; then
+			out=$("$DIR" verify --config "$T/client.conf" --at $(((cur + 1) * L)) "$T/g")
+			checked=$((checked + 1))
+			case "$out" in *"does not verify"*|*"not a pinned"*)
+				bad=$((bad + 1)); echo "a$i next: $out" >&2 ;; esac
+		fi
+	done
+	sleep 0.1
+	[ $(($(date +%s) % L)) = 0 ] && late_upload
+done
+if [ $checked -gt 20 ] && [ $bad = 0 ]; then
+	pass dir/late_vote_never_bad_signature
+else
+	fail dir/late_vote_never_bad_signature "$bad of $checked served documents had a bad signature"
+fi
+# one epoch's consensus: the same body everywhere, with relay 1 from a3's
+# vote, verifying at each authority (a1 lacks only a3's signature, which a3
+# cannot deliver to it)
+same_body() {
+	for i in 1 2 3; do
+		"$DIR" http-get "$(url $i /consensus/$1)" >"$T/s$i" 2>/dev/null || return 1
+		"$DIR" verify --config "$T/client.conf" --at $(($1 * L)) "$T/s$i" >/dev/null ||
+			return 1
+		sed '/^directory-signature /,$d' "$T/s$i" >"$T/b$i"
+	done
+	cmp -s "$T/b1" "$T/b2" && cmp -s "$T/b1" "$T/b3" && grep -q "^relay late1 " "$T/b1"
+}
+if [ $checked -gt 20 ] && [ $quorum = 0 ] && grep -q "fetched the vote" "$T/a1.log" &&
+    same_body $((start + 3)); then
+	pass dir/late_vote_reconciled
+else
+	fail dir/late_vote_reconciled "$quorum current documents below quorum; $(grep -c 'fetched the vote' "$T/a1.log") votes fetched"
+fi
 e2e_finish
