@@ -220,7 +220,7 @@ finish(struct mix *m, struct job *j)
 	}
 	rc = replay_set_add(k->replay, j->res.replay_tag);
 	if (rc != 0) {
-		drop(m, rc == ERR_REPLAY ? DROP_REPLAY : DROP_QUEUE_FULL);
+		drop(m, rc == ERR_REPLAY ? DROP_REPLAY : DROP_REPLAY_FULL);
 		return;
 	}
 	if (j->res.cmd == SPHINX_CMD_DELIVER) {
@@ -230,6 +230,10 @@ finish(struct mix *m, struct job *j)
 		}
 		r->st.delivered++;
 		mailbox_deliver(r->mbox, &j->res);
+		return;
+	}
+	if (!(r->cfg.roles & RELAY_ROLE_MIX)) {	/* a mailbox-only node is always last */
+		drop(m, DROP_NOT_MIX);
 		return;
 	}
 	delay = MIN(j->res.delay_ms, r->cfg.max_hop_delay_ms);

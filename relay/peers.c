@@ -69,7 +69,8 @@ static void conn_close(struct conn *c, uint8_t reason, const char *why);
 static void
 update_pause(struct peers *p)
 {
-	bool want = p->paused_mix || p->ncongested > 0;
+	/* A draining node reads nothing more: it only sends what it holds. */
+	bool want = p->paused_mix || p->ncongested > 0 || p->r->draining;
 
 	if (want == p->paused)
 		return;

@@ -5,9 +5,10 @@
  * set once the grace window after its epoch has passed.
  *
  * Replay sets are also kept on disk, as DataDirectory/keys/replay-EPOCH.tags
- * (16-byte tags appended as packets are accepted, written out each loop
- * turn before the packets leave), and loaded again on start, so that a
- * restart does not reopen the window for replays under a kept key. */
+ * (16-byte tags appended as packets are accepted, written out every
+ * tick, 100 ms, without fsync), and loaded again on start, so that a
+ * process restart does not reopen the window for replays under a kept
+ * key. A machine crash may lose the last tick's tags. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +29,6 @@
 
 /* ---- replay sets: common/sphinx_replay plus an append-only tag log ---- */
 
-#define REPLAY_ENTRIES ((size_t)1 << 20)
-
 struct replay_set {
 	struct sphinx_replay *c;
 	int fd;			/* append log, -1 when none */
@@ -38,11 +37,11 @@ struct replay_set {
 };
 
 struct replay_set *
-replay_set_new(void)
+replay_set_new(size_t max_entries)
 {
 	struct replay_set *s = xcalloc(1, sizeof(*s));
 
-	s->c = sphinx_replay_new(REPLAY_ENTRIES);
+	s->c = sphinx_replay_new(max_entries);
 	s->fd = -1;
 	return s;
 }
@@ -215,7 +214,7 @@ load_or_make(struct relay *r, uint64_t e)
 		goto out;
 	}
 	k->epoch = e;
-	k->replay = replay_set_new();
+	k->replay = replay_set_new((size_t)r->cfg.replay_entries);
 	tp = tags_path(r, e);
 	replay_attach(k->replay, tp);
 	free(tp);

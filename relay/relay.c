@@ -29,6 +29,8 @@ static const char *const drop_names[DROP_N] = {
 	[DROP_NOT_MAILBOX] = "not_mailbox",
 	[DROP_LINK] = "link",
 	[DROP_SHUTDOWN] = "shutdown",
+	[DROP_REPLAY_FULL] = "replay_cache_full",
+	[DROP_NOT_MIX] = "not_mix",
 };
 
 const char *
@@ -248,7 +250,9 @@ relay_shutdown(struct relay *r)
 	r->drain_deadline_ns = mono_ns() + (uint64_t)r->cfg.drain_timeout_s * 1000000000ull;
 	log_notice(LD_GENERAL, "shutting down: draining for at most %u s",
 		   r->cfg.drain_timeout_s);
-	/* Delays are cut short: a packet held now would outlive the node. */
+	/* Stop reading; delays are cut short: a packet held now would
+	 * outlive the node. */
+	peers_pause_input(r->peers, true);
 	mix_flush_delays(r->mix);
 	relay_drain_check(r);
 }
@@ -281,6 +285,7 @@ relay_free(struct relay *r)
 {
 	if (r == NULL)
 		return;
+	r->draining = false;	/* callbacks run while freeing must not drain-check */
 	dirclient_free(r->dir);
 	if (r->tick)
 		event_free(r->tick);

@@ -33,6 +33,7 @@ static const struct config_key relay_keys[] = {
 	{ "QueueLimit", false, false },
 	{ "KeyGrace", false, false },
 	{ "EpochSeconds", false, false },
+	{ "ReplayCacheEntries", false, false },
 	{ "DrainTimeout", false, false },
 	{ "MailboxMaxMessages", false, false },
 	{ "MailboxMaxBytes", false, false },
@@ -190,6 +191,8 @@ fill(struct relay_config *rc, struct config *cfg)
 	rc->queue_limit = (unsigned)config_u64(cfg, "QueueLimit", 16, 10000000, 65536);
 	rc->key_grace_s = (uint32_t)config_u64(cfg, "KeyGrace", 0, 86400, 60);
 	rc->epoch_seconds = config_u64(cfg, "EpochSeconds", 1, 7 * 86400, 3600);
+	rc->replay_entries = config_u64(cfg, "ReplayCacheEntries", 1024, UINT64_C(1) << 30,
+					UINT64_C(1) << 20);
 	rc->drain_timeout_s = (uint32_t)config_u64(cfg, "DrainTimeout", 0, 3600, 10);
 	rc->mbox_max_messages = config_u64(cfg, "MailboxMaxMessages", 1, UINT64_C(1) << 32, 10000);
 	rc->mbox_max_bytes = config_u64(cfg, "MailboxMaxBytes", 1024, UINT64_C(1) << 40,

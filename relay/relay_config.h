@@ -52,7 +52,8 @@ struct relay_config {
 	uint32_t idle_timeout_s;
 	unsigned queue_limit;		/* packets waiting in the mix, all stages */
 	uint32_t key_grace_s;
-	uint64_t epoch_seconds;		/* until a consensus says otherwise */		/* previous packet key kept after an epoch change */
+	uint64_t epoch_seconds;		/* until a consensus says otherwise */
+	uint64_t replay_entries;	/* replay tags held per packet key (not reloadable) */		/* previous packet key kept after an epoch change */
 	uint32_t drain_timeout_s;
 
 	/* Mailbox role. */

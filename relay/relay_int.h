@@ -37,6 +37,8 @@ enum relay_drop {
 	DROP_NOT_MAILBOX,	/* DELIVER at a node without the mailbox role */
 	DROP_LINK,		/* next hop unreachable or link closed with packets queued */
 	DROP_SHUTDOWN,		/* still queued when the drain deadline passed */
+	DROP_REPLAY_FULL,	/* the key's replay cache is at ReplayCacheEntries */
+	DROP_NOT_MIX,		/* RELAY at a node without the mix role */
 	DROP_N
 };
 const char *relay_drop_name(enum relay_drop d);
@@ -109,7 +111,7 @@ void pkeys_free(struct relay *r);
 /* A replay set: a common/sphinx_replay cache whose tags are also logged
  * to DataDirectory/keys/replay-EPOCH.tags. add: 0 (new, remembered),
  * ERR_REPLAY (seen before) or ERR_FULL (cache at its bound: drop). */
-struct replay_set *replay_set_new(void);
+struct replay_set *replay_set_new(size_t max_entries);
 void replay_set_free(struct replay_set *s);
 int MUST_CHECK replay_set_add(struct replay_set *s, const uint8_t tag[static SPHINX_REPLAY_TAG_LEN]);
 size_t replay_set_count(const struct replay_set *s);

@@ -7,6 +7,7 @@
  *                   [--owner SEEDHEX] [--ack-owner SEEDHEX] [--msgid HEX]
  *                   [--delay MS] [--next-epoch]
  *   testclient inject DIRURL NICK FILE [--repeat N]
+ *                   [--metrics-port P --expect N [--metric NAME]]
  *   testclient raw DIRURL NICK garbage|truncated|oversize|silent
  *   testclient fetch DIRURL NICK SEEDHEX [--ack] [--wrong-key] [--replay]
  *                   [--no-auth] [--malformed] [--rounds N] [--cut]
@@ -201,6 +202,8 @@ close_link(int fd, struct link *l)
 	link_free(l);
 }
 
+static uint64_t send_t0;	/* when the first packet was written */
+
 static int
 send_packets(const struct dirdoc_relay *first, const uint8_t *pkts, size_t n, unsigned repeat)
 {
@@ -210,6 +213,7 @@ send_packets(const struct dirdoc_relay *first, const uint8_t *pkts, size_t n, un
 
 	if ((l = open_link(first, &fd)) == NULL)
 		return 1;
+	send_t0 = mono_ns();
 	for (size_t i = 0; i < n; i++)
 		for (unsigned k = 0; k < repeat; k++)
 			if (link_send_packet(l, pkts + i * SPHINX_PACKET_LEN, rec) != 0 ||
@@ -384,11 +388,33 @@ out:
 	return rc;
 }
 
+/* Read one sample's value from a node's /metrics, or -1. */
+static long long
+read_metric(unsigned port, const char *name)
+{
+	char *url = xasprintf("http://127.0.0.1:%u/metrics", port), *body = NULL, *p;
+	long long v = -1;
+	size_t len, nl = strlen(name);
+	int status = 0;
+
+	if (http_fetch_sync(url, NULL, 0, 5, 1 << 20, &status, &body, &len) == 0 && status == 200)
+		for (p = body; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+			if (strncmp(p, name, nl) == 0 && p[nl] == ' ') {
+				v = atoll(p + nl + 1);
+				break;
+			}
+	free(body);
+	free(url);
+	return v;
+}
+
 static int
 cmd_inject(struct dirdoc_consensus *c, int argc, char **argv)
 {
 	const struct dirdoc_relay *dr;
-	unsigned repeat = 1;
+	unsigned repeat = 1, mport = 0;
+	long long expect = 0;
+	const char *metric = "burrow_relay_packets_dropped_total{reason=\"no_route\"}";
 	uint8_t *pkts;
 	size_t n = 0, cap = 64;
 	FILE *f;
@@ -396,8 +422,16 @@ cmd_inject(struct dirdoc_consensus *c, int argc, char **argv)
 
 	if (argc < 3 || (dr = by_nick(c, argv[1])) == NULL)
 		return 2;
-	if (argc >= 5 && strcmp(argv[3], "--repeat") == 0)
-		repeat = (unsigned)atoi(argv[4]);
+	for (int i = 3; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--repeat") == 0)
+			repeat = (unsigned)atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--metrics-port") == 0)
+			mport = (unsigned)atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--expect") == 0)
+			expect = atoll(argv[i + 1]);
+		else if (strcmp(argv[i], "--metric") == 0)
+			metric = argv[i + 1];
+	}
 	if ((f = fopen(argv[2], "rb")) == NULL)
 		return 1;
 	pkts = xmalloc(cap * SPHINX_PACKET_LEN);
@@ -412,6 +446,13 @@ cmd_inject(struct dirdoc_consensus *c, int argc, char **argv)
 	rc = send_packets(dr, pkts, n, repeat);
 	if (rc == 0)
 		printf("sent %zu\n", n * repeat);
+	if (rc == 0 && mport) {	/* wait until the node has processed them */
+		uint64_t end = mono_ns() + 60000000000ull;
+
+		while (read_metric(mport, metric) < expect && mono_ns() < end)
+			usleep(5000);
+		printf("elapsed %.6f\n", (double)(mono_ns() - send_t0) / 1e9);
+	}
 	free(pkts);
 	return rc;
 }

@@ -2,31 +2,15 @@
 # End-to-end test of the mailbox role: 3 authorities, 3 relays (M is a
 # mailbox), deposits with ACK SURBs, fetch with proof of the key, and a
 # SIGKILL in the middle of a stream of deposits. Prints PASS/FAIL lines.
-BUILD=${BUILD:-build}
+. "$(dirname "$0")/lib.sh"
 RELAY=$BUILD/burrow-relay
 DIR=$BUILD/burrow-dir
-T=$(mktemp -d "${TMPDIR:-/tmp}/burrow-mbox-e2e.XXXXXX")
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	sleep 0.3
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-pass() { echo "PASS mailbox/$1"; }
-fail() { echo "FAIL mailbox/$1"; [ -n "$2" ] && echo "  $2" >&2; }
-freeport() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-metric() {
+T=$E2E_TMP
+ok() { pass "mailbox/$1"; }
+bad() { fail "mailbox/$1" "$2"; }
+freeport() { free_port; }
+metric() {	# node name: print the value of a metric line
 	curl -s "http://127.0.0.1:$(cat "$T/$1.mport")/metrics" | awk -v n="$2" '$1 == n { print $2 }'
-}
-wait_for() {
-	n=$(( $1 * 5 )); shift
-	while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.2; n=$((n - 1)); done
-	return 1
 }
 ge() { v=$(metric "$1" "$2"); [ -n "$v" ] && [ "$v" -ge "$3" ]; }
 
@@ -49,14 +33,14 @@ for i in 1 2 3; do
 		printf "%s" "$AUTHLINES"
 	} > "$T/a$i.conf"
 	$DIR --config "$T/a$i.conf" 2>"$T/a$i.log" &
-	PIDS="$PIDS $!"
+	E2E_PIDS="$E2E_PIDS $!"
 done
 DIRURL="http://127.0.0.1:$(cat "$T/a1.port")"
 
 start_relay() {	# name
 	$RELAY -f "$T/$1.conf" 2>>"$T/$1.log" &
 	echo $! > "$T/$1.pid"
-	PIDS="$PIDS $!"
+	E2E_PIDS="$E2E_PIDS $!"
 }
 for n in X Y M; do
 	p=$(freeport); mp=$(freeport)
@@ -79,7 +63,7 @@ for n in X Y M; do
 	start_relay $n
 done
 wait_for 40 ge X burrow_relay_consensus_relays 3 && wait_for 20 ge M burrow_relay_consensus_relays 3 || \
-	fail consensus "$(tail -n 3 "$T/M.log")"
+	bad consensus "$(tail -n 3 "$T/M.log")"
 
 OWNER=$($RELAY testclient keygen)
 SENDER=$($RELAY testclient keygen)
@@ -95,9 +79,9 @@ tcx send X,Y,M --owner "$OWNER" --count 3 >/dev/null
 if wait_for 10 ge M burrow_mailbox_deposits_total 3 && [ "$(fetched "$OWNER")" = 3 ] && \
    [ "$(fetched "$OWNER")" = 3 ] && [ "$(acked "$OWNER" --ack)" = 3 ] && \
    [ "$(fetched "$OWNER")" = 0 ]; then
-	pass deposit_fetch_ack_gone
+	ok deposit_fetch_ack_gone
 else
-	fail deposit_fetch_ack_gone "deposits=$(deposits) $(tail -n 3 "$T/tc.log")"
+	bad deposit_fetch_ack_gone "deposits=$(deposits) $(tail -n 3 "$T/tc.log")"
 fi
 
 # retransmission: same message id twice -> stored once, ACKed twice (the
@@ -107,9 +91,9 @@ tcx send X,Y,M --owner "$OWNER" --ack-owner "$SENDER" --msgid $MID >/dev/null
 tcx send X,Y,M --owner "$OWNER" --ack-owner "$SENDER" --msgid $MID >/dev/null
 if wait_for 10 ge M burrow_mailbox_duplicates_total 1 && wait_for 10 ge M burrow_mailbox_acks_sent_total 2 && \
    [ "$(fetched "$OWNER")" = 1 ] && wait_for 10 sh -c "[ \"\$($RELAY testclient fetch $DIRURL M $SENDER | awk '\$1==\"fetched\"{print \$2}')\" = 2 ]"; then
-	pass retransmit_stored_once_acked_twice
+	ok retransmit_stored_once_acked_twice
 else
-	fail retransmit_stored_once_acked_twice "dup=$(metric M burrow_mailbox_duplicates_total) acks=$(metric M burrow_mailbox_acks_sent_total)"
+	bad retransmit_stored_once_acked_twice "dup=$(metric M burrow_mailbox_duplicates_total) acks=$(metric M burrow_mailbox_acks_sent_total)"
 fi
 
 # refusals leave the data intact
@@ -120,18 +104,18 @@ r4=$(tcx fetch M "$OWNER" --no-auth)
 r5=$(tcx fetch M "$OTHER" --wrong-key)	# a mailbox that does not exist: the same refusal
 if [ "$r1" = refused ] && [ "$r3" = refused ] && [ "$r4" = refused ] && [ "$r5" = refused ] && \
    echo "$r2" | grep -q refused; then
-	pass refusals
+	ok refusals
 else
-	fail refusals "wrong=[$r1] replay=[$r2] malformed=[$r3] noauth=[$r4] other=[$r5]"
+	bad refusals "wrong=[$r1] replay=[$r2] malformed=[$r3] noauth=[$r4] other=[$r5]"
 fi
-if [ "$(fetched "$OWNER")" = 1 ]; then pass refusals_data_intact; else fail refusals_data_intact; fi
+if [ "$(fetched "$OWNER")" = 1 ]; then ok refusals_data_intact; else bad refusals_data_intact; fi
 
 # a fetch cut off before the ACK leaves the messages in place
 tcx fetch M "$OWNER" --cut >/dev/null
 if [ "$(fetched "$OWNER")" = 1 ] && [ "$(acked "$OWNER" --ack)" = 1 ]; then
-	pass cut_fetch_keeps_messages
+	ok cut_fetch_keeps_messages
 else
-	fail cut_fetch_keeps_messages
+	bad cut_fetch_keeps_messages
 fi
 
 # quota: MailboxMaxMessages 20 -> the 21st and later are refused and counted
@@ -139,9 +123,9 @@ q0=$(metric M 'burrow_mailbox_refused_total{reason="mailbox_full"}')
 tcx send X,Y,M --owner "$OTHER" --count 25 >/dev/null
 if wait_for 10 ge M 'burrow_mailbox_refused_total{reason="mailbox_full"}' $((q0 + 5)) && \
    [ "$(fetched "$OTHER")" = 20 ]; then
-	pass quota_refuses
+	ok quota_refuses
 else
-	fail quota_refuses "refused=$(metric M 'burrow_mailbox_refused_total{reason="mailbox_full"}')"
+	bad quota_refuses "refused=$(metric M 'burrow_mailbox_refused_total{reason="mailbox_full"}')"
 fi
 tcx fetch M "$OTHER" --ack >/dev/null
 
@@ -169,9 +153,9 @@ uniq=$(echo "$out" | awk '$1 == "msg" { print $2 }' | sort -u | wc -l)
 # other mailboxes were ACKed 2 + 0 times before (the retransmission test).
 durable=$((acks_before - 2))
 if [ "$ic" = ok ] && [ -n "$n" ] && [ "$n" -ge "$durable" ] && [ "$n" -eq "$uniq" ] && [ "$n" -gt 0 ]; then
-	pass crash_safety
+	ok crash_safety
 else
-	fail crash_safety "integrity=$ic fetched=$n unique=$uniq acked_before_kill=$durable"
+	bad crash_safety "integrity=$ic fetched=$n unique=$uniq acked_before_kill=$durable"
 fi
-if [ "$(fetched "$CRASH")" = 0 ]; then pass crash_fetched_exactly_once; else fail crash_fetched_exactly_once; fi
-exit 0
+if [ "$(fetched "$CRASH")" = 0 ]; then ok crash_fetched_exactly_once; else bad crash_fetched_exactly_once; fi
+e2e_finish

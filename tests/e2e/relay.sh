@@ -1,31 +1,15 @@
 #!/bin/sh
 # End-to-end test of burrow-relay on loopback: 3 authorities, 5 relays
 # (R5 also a mailbox), and the hidden test client. Prints PASS/FAIL lines.
-BUILD=${BUILD:-build}
+. "$(dirname "$0")/lib.sh"
 RELAY=$BUILD/burrow-relay
 DIR=$BUILD/burrow-dir
-T=$(mktemp -d "${TMPDIR:-/tmp}/burrow-relay-e2e.XXXXXX")
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	sleep 0.3
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-pass() { echo "PASS relay/$1"; }
-fail() { echo "FAIL relay/$1"; [ -n "$2" ] && echo "  $2" >&2; }
-freeport() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-metric() {	# node name [label]: print the value of a metric line
+T=$E2E_TMP
+ok() { pass "relay/$1"; }
+bad() { fail "relay/$1" "$2"; }
+freeport() { free_port; }
+metric() {	# node name: print the value of a metric line
 	curl -s "http://127.0.0.1:$(cat "$T/$1.mport")/metrics" | awk -v n="$2" '$1 == n { print $2 }'
-}
-wait_for() {	# seconds command...: retry until it succeeds
-	n=$(( $1 * 5 )); shift
-	while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.2; n=$((n - 1)); done
-	return 1
 }
 ge() { v=$(metric "$1" "$2"); [ -n "$v" ] && [ "$v" -ge "$3" ]; }
 
@@ -48,7 +32,7 @@ for i in 1 2 3; do
 		printf "%s" "$AUTHLINES"
 	} > "$T/a$i.conf"
 	$DIR --config "$T/a$i.conf" 2>"$T/a$i.log" &
-	PIDS="$PIDS $!"
+	E2E_PIDS="$E2E_PIDS $!"
 done
 DIRURL="http://127.0.0.1:$(cat "$T/a1.port")"
 
@@ -80,33 +64,33 @@ if $RELAY --check-config -f "$T/R1.conf" >/dev/null 2>&1; then
 	printf 'Nickname bad name!\nListen nowhere\n' > "$T/bad.conf"
 	out=$($RELAY --check-config -f "$T/bad.conf" 2>&1)
 	if [ $? -ne 0 ] && echo "$out" | grep -q "bad.conf:1:" && echo "$out" | grep -q "bad.conf:2:"; then
-		pass check_config
+		ok check_config
 	else
-		fail check_config "$out"
+		bad check_config "$out"
 	fi
 else
-	fail check_config "$($RELAY --check-config -f "$T/R1.conf" 2>&1)"
+	bad check_config "$($RELAY --check-config -f "$T/R1.conf" 2>&1)"
 fi
 
 for i in 1 2 3 4 5; do
 	$RELAY -f "$T/R$i.conf" 2>"$T/R$i.log" &
 	echo $! > "$T/R$i.pid"
-	PIDS="$PIDS $!"
+	E2E_PIDS="$E2E_PIDS $!"
 done
 
 # Keys created 0600 on first start.
 if wait_for 10 test -f "$T/R1/keys/identity.key" && \
    [ "$(stat -c %a "$T/R1/keys/identity.key")" = 600 ] && \
    [ "$(stat -c %a "$T/R1/keys/link.key")" = 600 ]; then
-	pass keys_created
+	ok keys_created
 else
-	fail keys_created
+	bad keys_created
 fi
 
 if wait_for 40 ge R1 burrow_relay_consensus_relays 5 && wait_for 10 ge R5 burrow_relay_consensus_relays 5; then
-	pass consensus_lists_5_relays
+	ok consensus_lists_5_relays
 else
-	fail consensus_lists_5_relays "R1 sees $(metric R1 burrow_relay_consensus_relays) relays"
+	bad consensus_lists_5_relays "R1 sees $(metric R1 burrow_relay_consensus_relays) relays"
 	tail -n 5 "$T"/R1.log "$T"/a1.log >&2
 fi
 
@@ -116,9 +100,9 @@ send() { $RELAY testclient send "$DIRURL" "$@" >/dev/null 2>>"$T/tc.log"; }
 d0=$(metric R5 burrow_relay_packets_delivered_total)
 if send R1,R2,R5 && wait_for 10 ge R5 burrow_relay_packets_delivered_total $((d0 + 1)) && \
    ge R2 burrow_relay_packets_forwarded_total 1; then
-	pass three_hops
+	ok three_hops
 else
-	fail three_hops "$(tail -n 3 "$T/tc.log")"
+	bad three_hops "$(tail -n 3 "$T/tc.log")"
 fi
 
 # 2. The same packet twice: forwarded once, replay counted.
@@ -129,17 +113,17 @@ if send R1,R3,R5 --dup && wait_for 10 ge R1 'burrow_relay_packets_dropped_total{
    wait_for 10 ge R5 burrow_relay_packets_delivered_total $((d0 + 1)) && sleep 1 && \
    [ "$(metric R1 burrow_relay_packets_forwarded_total)" -eq $((f0 + 1)) ] && \
    [ "$(metric R5 burrow_relay_packets_delivered_total)" -eq $((d0 + 1)) ]; then
-	pass replay_dropped
+	ok replay_dropped
 else
-	fail replay_dropped
+	bad replay_dropped
 fi
 
 # 3. A tampered packet is dropped and counted.
 a0=$(metric R1 'burrow_relay_packets_dropped_total{reason="auth"}')
 if send R1,R4,R5 --tamper && wait_for 10 ge R1 'burrow_relay_packets_dropped_total{reason="auth"}' $((a0 + 1)); then
-	pass tampered_dropped
+	ok tampered_dropped
 else
-	fail tampered_dropped
+	bad tampered_dropped
 fi
 
 # 4. Misbehaving peers are closed while a good sender gets through.
@@ -152,12 +136,12 @@ good=0
 send R1,R2,R5 --count 5 && wait_for 10 ge R5 burrow_relay_packets_delivered_total $((d0 + 5)) && good=1
 for how in garbage truncated oversize silent; do
 	wait "$(cat "$T/raw.$how.pid")"
-	if [ $? -eq 0 ] && grep -q closed "$T/raw.$how"; then pass "bad_peer_$how"; else fail "bad_peer_$how" "$(cat "$T/raw.$how")"; fi
+	if [ $? -eq 0 ] && grep -q closed "$T/raw.$how"; then ok "bad_peer_$how"; else bad "bad_peer_$how" "$(cat "$T/raw.$how")"; fi
 done
 if [ $good = 1 ] && kill -0 "$(cat "$T/R1.pid")" 2>/dev/null; then
-	pass good_sender_unaffected
+	ok good_sender_unaffected
 else
-	fail good_sender_unaffected
+	bad good_sender_unaffected
 fi
 
 # 5. Epoch change: a packet built now is dropped once its key expired;
@@ -170,29 +154,29 @@ a0=$(metric R1 'burrow_relay_packets_dropped_total{reason="auth"}')
 d0=$(metric R5 burrow_relay_packets_delivered_total)
 $RELAY testclient inject "$DIRURL" R1 "$T/old.pkt" >/dev/null 2>>"$T/tc.log"
 if wait_for 10 ge R1 'burrow_relay_packets_dropped_total{reason="auth"}' $((a0 + 1)); then
-	pass expired_key_dropped
+	ok expired_key_dropped
 else
-	fail expired_key_dropped
+	bad expired_key_dropped
 fi
 if send R1,R3,R5 && wait_for 10 ge R5 burrow_relay_packets_delivered_total $((d0 + 1)); then
-	pass new_key_passes
+	ok new_key_passes
 else
-	fail new_key_passes "$(tail -n 3 "$T/tc.log")"
+	bad new_key_passes "$(tail -n 3 "$T/tc.log")"
 fi
 old=$(ls "$T/R1/keys" | grep -c '^packet-')
-if [ "$old" -le 3 ]; then pass old_keys_destroyed; else fail old_keys_destroyed "$(ls "$T/R1/keys")"; fi
+if [ "$old" -le 3 ]; then ok old_keys_destroyed; else bad old_keys_destroyed "$(ls "$T/R1/keys")"; fi
 
 # 6. SIGHUP reloads; SIGTERM drains and exits 0.
 kill -HUP "$(cat "$T/R2.pid")"
 sleep 0.5
 if kill -0 "$(cat "$T/R2.pid")" 2>/dev/null && grep -q "configuration reloaded" "$T/R2.log"; then
-	pass sighup_reload
+	ok sighup_reload
 else
-	fail sighup_reload
+	bad sighup_reload
 fi
 pid=$(cat "$T/R4.pid")
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
-if [ $rc -eq 0 ]; then pass sigterm_exit0; else fail sigterm_exit0 "exit $rc"; fi
-exit 0
+if [ $rc -eq 0 ]; then ok sigterm_exit0; else bad sigterm_exit0 "exit $rc"; fi
+e2e_finish
