@@ -338,6 +338,15 @@ scenario_parse(const char *path, const char *text, size_t len)
 		}
 		off += n + (nl ? 1 : 0);
 	}
+	/* Events run in time order; equal times keep their order in the file. */
+	for (size_t i = 1; i < sc->nevents; i++) {
+		struct scen_event ev = sc->events[i];
+		size_t j = i;
+
+		for (; j > 0 && sc->events[j - 1].at > ev.at; j--)
+			sc->events[j] = sc->events[j - 1];
+		sc->events[j] = ev;
+	}
 	for (size_t i = 0; i < sc->nevents; i++)
 		check_nodes(sc, sc->events[i].node, sc->events[i].line);
 	for (size_t i = 0; i < sc->nexpects; i++)

@@ -72,6 +72,21 @@ test_netem_marks_netns(void)
 }
 
 static void
+test_events_sorted_by_time(void)
+{
+	struct scenario *sc = parse("at 20 restart relay4\nat 10 stop auth3\nat 10 kill relay1\n"
+				    "at 3 kill relay4\n");
+
+	CHECK_EQ(sc->nerrors, 0);
+	CHECK_EQ(sc->nevents, 4);
+	CHECK(sc->events[0].at == 3);
+	CHECK_STR(sc->events[1].node, "auth3");	/* same time: file order */
+	CHECK_STR(sc->events[2].node, "relay1");
+	CHECK(sc->events[3].at == 20);
+	scenario_free(sc);
+}
+
+static void
 test_every_prefix(void)
 {
 	const char *text = "network authorities 3 relays 5\nat 2 kill relay1\nexpect relay1 down\n";
@@ -109,6 +124,7 @@ main(int argc, char **argv)
 	RUN(test_good);
 	RUN(test_errors_name_file_and_line);
 	RUN(test_netem_marks_netns);
+	RUN(test_events_sorted_by_time);
 	RUN(test_every_prefix);
 	RUN(test_shipped_scenarios_parse);
 	return check_end();
