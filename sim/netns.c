@@ -119,13 +119,46 @@ netns_netem(const char *ns, unsigned delay_ms, unsigned jitter_ms, double loss_p
 }
 
 int
+netns_shape(const char *ns, unsigned rate_kbit)
+{
+	char rate[32];
+	char *argv[] = { "/usr/bin/env", "ip", "netns", "exec", (char *)ns, "tc", "qdisc",
+			 "replace", "dev", "eth0", "root", "tbf", "rate", rate, "burst", "32kbit",
+			 "latency", "500ms", NULL };
+
+	snprintf(rate, sizeof(rate), "%ukbit", rate_kbit);
+	return simnet_run(argv, NULL, 0, NULL, 20) == 0 ? 0 : ERR_IO;
+}
+
+bool
+netns_has_netem(struct simnet *net)
+{
+	char ns[32], addr[64];
+	bool ok;
+
+	/* Try it on a throwaway host of this network's bridge. */
+	if (netns_add_host(net, "netemcheck", ns, addr) < 0)
+		return false;
+	ok = netns_netem(ns, 1, 0, 0) == 0;
+	ip("netns", "del", ns, NULL, NULL, NULL, NULL, NULL);
+	return ok;
+}
+
+int
 netns_cut(const char *ns, bool cut)
 {
 	if (!cut) {
-		char *argv[] = { "/usr/bin/env", "ip", "netns", "exec", (char *)ns, "tc", "qdisc",
-				 "del", "dev", "eth0", "root", NULL };
+		char *show[] = { "/usr/bin/env", "ip", "netns", "exec", (char *)ns, "tc", "qdisc",
+				 "show", "dev", "eth0", NULL };
+		char *del[] = { "/usr/bin/env", "ip", "netns", "exec", (char *)ns, "tc", "qdisc",
+				"del", "dev", "eth0", "root", NULL };
+		char *out = NULL;
 
-		simnet_run(argv, NULL, 0, NULL, 20);	/* fine if there was none */
+		/* Remove a netem or tbf qdisc we added, if there is one. */
+		if (simnet_run(show, NULL, 0, &out, 20) == 0 && out &&
+		    (strstr(out, "netem") || strstr(out, "tbf")))
+			simnet_run(del, NULL, 0, NULL, 20);
+		free(out);
 	}
 	return ip("-n", ns, "link", "set", "eth0", cut ? "down" : "up", NULL, NULL);
 }

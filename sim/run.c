@@ -306,7 +306,8 @@ apply_event(struct run *r, const struct scen_event *ev)
 
 	if (!n)
 		return;
-	static const char *const names[] = { "kill", "stop", "restart", "netem", "cut", "heal" };
+	static const char *const names[] = { "kill", "stop", "restart", "netem", "cut", "heal",
+					     "shape" };
 
 	fprintf(stderr, "burrow-sim: t=%.1fs %s %s\n", now_s(r), names[ev->action], n->name);
 	switch (ev->action) {
@@ -325,6 +326,10 @@ apply_event(struct run *r, const struct scen_event *ev)
 	case SCEN_NETEM:
 		if (netns_netem(n->netns, ev->delay_ms, ev->jitter_ms, ev->loss_pct) < 0)
 			fprintf(stderr, "burrow-sim: netem on %s failed\n", n->name);
+		break;
+	case SCEN_SHAPE:
+		if (netns_shape(n->netns, ev->rate_kbit) < 0)
+			fprintf(stderr, "burrow-sim: cannot shape %s\n", n->name);
 		break;
 	case SCEN_CUT:
 	case SCEN_HEAL:
@@ -573,6 +578,12 @@ sim_run_cmd(int argc, char **argv)
 			r.sc->epoch, r.sc->netns) < 0)
 		goto fail;
 	r.net.mean_delay_ms = r.sc->mean_delay_ms;
+	if (r.sc->needs_netem && !netns_has_netem(&r.net)) {
+		fprintf(stderr, "burrow-sim: %s uses netem (latency, jitter, loss), but this kernel "
+			"has no tc netem (module sch_netem); 'cut', 'heal' and 'shape' work "
+			"without it\n", path);
+		goto fail_stop;
+	}
 	if (simnet_start(&r.net) < 0 || simnet_save(&r.net) < 0 ||
 	    simnet_wait_consensus(&r.net, 30 + 4 * r.sc->epoch) < 0) {
 		fprintf(stderr, "burrow-sim: the network did not come up; logs under %s\n", netdir);

@@ -189,8 +189,11 @@ parse_at(struct scenario *sc, unsigned line, char **w, size_t nw)
 		ev.action = SCEN_CUT;
 	else if (strcmp(w[2], "heal") == 0)
 		ev.action = SCEN_HEAL;
+	else if (strcmp(w[2], "shape") == 0)
+		ev.action = SCEN_SHAPE;
 	else {
-		fail(sc, line, "unknown action '%s' (kill, stop, restart, netem, cut, heal)", w[2]);
+		fail(sc, line, "unknown action '%s' (kill, stop, restart, netem, shape, cut, heal)",
+		     w[2]);
 		return;
 	}
 	if (!node_name(sc, line, w[3], ev.node))
@@ -219,12 +222,21 @@ parse_at(struct scenario *sc, unsigned line, char **w, size_t nw)
 				     w[i]);
 			}
 		}
+	} else if (ev.action == SCEN_SHAPE) {
+		if (nw != 6 || strcmp(w[4], "rate") != 0) {
+			fail(sc, line, "expected 'at SECONDS shape NODE rate KBIT'");
+			return;
+		}
+		if (!num(sc, line, "rate", w[5], 8, 10000000, &ev.rate_kbit))
+			return;
 	} else if (nw != 4) {
 		fail(sc, line, "'%s' takes only a node name", w[2]);
 		return;
 	}
-	if ((ev.action == SCEN_NETEM || ev.action == SCEN_CUT || ev.action == SCEN_HEAL))
+	if (ev.action >= SCEN_NETEM)
 		sc->netns = true;
+	if (ev.action == SCEN_NETEM)
+		sc->needs_netem = true;
 	sc->events = xrealloc(sc->events, (sc->nevents + 1) * sizeof(*sc->events));
 	sc->events[sc->nevents++] = ev;
 }

@@ -15,7 +15,8 @@ enum scen_action {
 	SCEN_RESTART,	/* start a stopped or killed node again */
 	SCEN_NETEM,	/* netns only: latency, jitter, loss on a node's link */
 	SCEN_CUT,	/* netns only: cut a node off */
-	SCEN_HEAL,	/* netns only: undo netem/cut */
+	SCEN_HEAL,	/* netns only: undo netem/cut/shape */
+	SCEN_SHAPE,	/* netns only: limit the node's outgoing rate */
 };
 
 struct scen_event {
@@ -23,6 +24,7 @@ struct scen_event {
 	enum scen_action action;
 	char node[32];
 	unsigned delay_ms, jitter_ms;
+	unsigned rate_kbit;
 	double loss_pct;
 	unsigned line;
 };
@@ -39,6 +41,7 @@ struct scenario {
 	char *path;
 	unsigned authorities, relays, mailboxes, epoch;
 	bool netns;
+	bool needs_netem;		/* a netem directive is present */
 	unsigned senders, messages;
 	double rate;			/* messages per second over all senders */
 	unsigned mean_delay_ms;

@@ -506,8 +506,11 @@ simnet_save(const struct simnet *net)
 	auths = authority_lines(net);
 	text = xasprintf("# client configuration for the network in %s, written by burrow-sim\n"
 			 "# use: burrow --home HOME --config %s/client.conf COMMAND\n"
-			 "%sPathLength 3\nMeanHopDelayMs %u\n",
-			 net->dir, net->dir, auths, net->mean_delay_ms);
+			 "%sPathLength 3\nMeanHopDelayMs %u\n%s",
+			 net->dir, net->dir, auths, net->mean_delay_ms,
+			 net->netns ? "# every node shares the bridge's /16, so the rule that no two\n"
+				      "# hops share a /16 would leave no path on this test network\n"
+				      "EnforceDistinctSubnets 0\n" : "");
 	path = xasprintf("%s/client.conf", net->dir);
 	r = write_file(path, text, 0644);
 	free(path);

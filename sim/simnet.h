@@ -107,6 +107,10 @@ int netns_enter(const char *ns);
  * cut it off or bring it back. 0 or ERR_IO. */
 int netns_netem(const char *ns, unsigned delay_ms, unsigned jitter_ms, double loss_pct);
 int netns_cut(const char *ns, bool cut);
+/* Limit a host's outgoing rate with tbf: 0 or ERR_IO. */
+int netns_shape(const char *ns, unsigned rate_kbit);
+/* True if this kernel has tc netem (module sch_netem). */
+bool netns_has_netem(struct simnet *net);
 /* Add the peer addresses of established TCP connections to local port
  * inside ns to *list (no duplicates). */
 void netns_peers(const char *ns, uint16_t port, char ***list, size_t *n);
