@@ -422,6 +422,27 @@ linkconn_new(struct event_base *base, struct bufferevent *bev, struct link *link
 	return c;
 }
 
+void
+linkconn_set_limits(struct linkconn *c, const struct linkconn_limits *lim)
+{
+	c->lim = *lim;
+	c->lim.in_max = MAX(c->lim.in_max, (size_t)LINK_RECORD_LEN);
+	c->tokens_milli = MIN(c->tokens_milli, (uint64_t)MAX(c->lim.frames_burst, 1u) * 1000);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, c->lim.in_max);
+	if (!c->closing)
+		bufferevent_setwatermark(c->bev, EV_WRITE, c->lim.out_low, 0);
+	if (c->dead)
+		return;
+	if (c->rate_paused && c->lim.frames_per_sec == 0) {
+		evtimer_del(c->rate_ev);
+		c->rate_paused = false;
+		update_reading(c);
+		event_active(c->kick, 0, 0);
+	}
+	evtimer_del(c->tick);
+	schedule_tick(c);
+}
+
 static void
 destroy(struct linkconn *c)
 {

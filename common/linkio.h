@@ -73,6 +73,11 @@ struct linkconn *linkconn_new(struct event_base *base, struct bufferevent *bev, 
 			      const char *name, const struct linkconn_limits *lim,
 			      const struct linkconn_callbacks *cb, void *arg);
 
+/* Replace the limits of a live connection (lim is copied): the new frame
+ * rate, watermarks and timers apply from now on; the frame bucket keeps
+ * its tokens, capped at the new burst. */
+void linkconn_set_limits(struct linkconn *c, const struct linkconn_limits *lim);
+
 /* Free at once without calling on_close (NULL allowed). From inside one of
  * this connection's callbacks the release is deferred until it returns. */
 void linkconn_free(struct linkconn *c);

@@ -1,7 +1,10 @@
 /* The relay's directory life: sign and upload the descriptor (with the
  * current and next epoch's packet keys) to every pinned authority each
  * epoch, and fetch and verify the consensus (more than half of the pinned
- * authorities must have signed it) so that links can be dialed by node id. */
+ * authorities must have signed it) so that links can be dialed by node id.
+ * The consensus for epoch E+1 is fetched as soon as the authorities make
+ * it, half-way through E (docs/spec-directory.md section 7), so that a
+ * relay knows the relays of E+1 before any client builds a path from it. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +26,13 @@
 
 struct dirclient;
 
+#define REFRESH_MIN_NS 1000000000ull	/* refreshes asked for at most once a second */
+
 struct dirreq {
 	struct dirclient *d;
 	size_t idx;
 	bool busy;
+	uint64_t want_epoch;	/* GET /consensus/EPOCH, or 0 for GET /consensus */
 };
 
 struct dirclient {
@@ -34,7 +40,9 @@ struct dirclient {
 	struct evhttp_connection *conn[RELAY_MAX_AUTHORITIES];
 	struct dirreq up[RELAY_MAX_AUTHORITIES];
 	struct dirreq get[RELAY_MAX_AUTHORITIES];
+	struct dirreq getnext[RELAY_MAX_AUTHORITIES];
 	struct event *timer;
+	uint64_t refreshed_ns;		/* mono time of the last refresh asked for */
 	uint64_t uploaded_at;		/* time of the last upload round */
 	uint64_t uploaded_epoch;	/* key epoch that round published */
 	uint64_t fetched_at;
@@ -166,11 +174,14 @@ on_consensus(struct evhttp_request *req, void *arg)
 	struct dirdoc_consensus *c = NULL;
 	struct evbuffer *in;
 	char why[160] = "";
+	uint64_t now;
 	size_t len;
 	char *text;
 	int rc;
 
 	q->busy = false;
+	if (q->want_epoch && req && evhttp_request_get_response_code(req) == 404)
+		return;	/* not made yet: asked again on the next tick */
 	if (req == NULL || evhttp_request_get_response_code(req) != 200) {
 		r->st.dir_fetch_failed++;
 		log_info(LD_DIR, "consensus fetch from authority %zu failed (http %d)", q->idx,
@@ -188,9 +199,19 @@ on_consensus(struct evhttp_request *req, void *arg)
 	text[len] = '\0';
 	for (size_t i = 0; i < r->cfg.nauth; i++)
 		memcpy(pks[i], r->cfg.auth[i].pk, 32);
-	rc = dirdoc_consensus_verify(text, len, (const uint8_t(*)[32])pks, r->cfg.nauth,
-				     time_now(), &c, why, sizeof(why));
+	/* The next epoch's consensus is checked as of the moment it begins:
+	 * its signatures and quorum count all the same. */
+	now = time_now();
+	if (q->want_epoch)
+		now = MAX(now, q->want_epoch * r->epoch_len);
+	rc = dirdoc_consensus_verify(text, len, (const uint8_t(*)[32])pks, r->cfg.nauth, now, &c,
+				     why, sizeof(why));
 	free(text);
+	if (rc == 0 && q->want_epoch && c->epoch != q->want_epoch) {
+		dirdoc_consensus_free(c);
+		rc = ERR_MALFORMED;
+		snprintf(why, sizeof(why), "not the epoch asked for");
+	}
 	if (rc != 0) {
 		r->st.dir_fetch_failed++;
 		log_info(LD_DIR, "consensus from authority %zu refused: %s (%s)", q->idx,
@@ -198,26 +219,66 @@ on_consensus(struct evhttp_request *req, void *arg)
 		return;
 	}
 	r->st.dir_fetch_ok++;
-	d->fetched_at = time_now();
+	if (!q->want_epoch)
+		d->fetched_at = time_now();
 	relay_set_consensus(r, c);
+}
+
+/* GET /consensus (epoch 0) or /consensus/EPOCH from the next authority in
+ * turn. */
+static void
+fetch(struct dirclient *d, uint64_t epoch)
+{
+	struct relay *r = d->r;
+	size_t i = d->next_auth++ % r->cfg.nauth;
+	struct dirreq *q = epoch ? &d->getnext[i] : &d->get[i];
+	struct evhttp_request *req;
+	char hostport[80], path[48];
+
+	if (q->busy)
+		return;
+	q->want_epoch = epoch;
+	req = evhttp_request_new(on_consensus, q);
+	snprintf(hostport, sizeof(hostport), "%s:%u", r->cfg.auth[i].host, r->cfg.auth[i].port);
+	if (epoch)
+		snprintf(path, sizeof(path), "/consensus/%" PRIu64, epoch);
+	else
+		snprintf(path, sizeof(path), "/consensus");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Host", hostport);
+	q->busy = true;
+	if (evhttp_make_request(conn_for(d, i), req, EVHTTP_REQ_GET, path) != 0)
+		q->busy = false;
 }
 
 void
 dirclient_fetch_now(struct dirclient *d)
 {
-	struct relay *r = d->r;
-	size_t i = d->next_auth++ % r->cfg.nauth;
-	struct evhttp_request *req;
-	char hostport[80];
+	fetch(d, 0);
+}
 
-	if (d->get[i].busy)
+/* Has half of the current epoch passed, so that the authorities made the
+ * consensus for the next one? */
+static bool
+next_is_due(const struct relay *r, uint64_t now)
+{
+	uint64_t start = r->epoch * r->epoch_len;
+
+	return now >= start && (now - start) * 2 >= r->epoch_len;
+}
+
+void
+dirclient_refresh(struct dirclient *d)
+{
+	struct relay *r = d->r;
+	uint64_t now = mono_ns();
+
+	if (d->refreshed_ns && now - d->refreshed_ns < REFRESH_MIN_NS)
 		return;
-	req = evhttp_request_new(on_consensus, &d->get[i]);
-	snprintf(hostport, sizeof(hostport), "%s:%u", r->cfg.auth[i].host, r->cfg.auth[i].port);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Host", hostport);
-	d->get[i].busy = true;
-	if (evhttp_make_request(conn_for(d, i), req, EVHTTP_REQ_GET, "/consensus") != 0)
-		d->get[i].busy = false;
+	d->refreshed_ns = now;
+	r->st.cons_refreshes++;
+	fetch(d, 0);
+	if (next_is_due(r, time_now()))
+		fetch(d, r->epoch + 1);
 }
 
 static void
@@ -238,6 +299,10 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	 * every quarter epoch to pick up relays that joined. */
 	if (c == NULL || c->epoch < r->epoch || now >= d->fetched_at + quarter)
 		dirclient_fetch_now(d);
+	/* The next epoch's consensus, once made; every tick until we hold it
+	 * (its signatures arrive over a few seconds after it is computed). */
+	if ((c == NULL || c->epoch <= r->epoch) && next_is_due(r, now))
+		fetch(d, r->epoch + 1);
 }
 
 struct dirclient *
@@ -248,8 +313,8 @@ dirclient_new(struct relay *r)
 
 	d->r = r;
 	for (size_t i = 0; i < RELAY_MAX_AUTHORITIES; i++) {
-		d->up[i].d = d->get[i].d = d;
-		d->up[i].idx = d->get[i].idx = i;
+		d->up[i].d = d->get[i].d = d->getnext[i].d = d;
+		d->up[i].idx = d->get[i].idx = d->getnext[i].idx = i;
 	}
 	d->next_auth = (size_t)randombytes_uniform((uint32_t)r->cfg.nauth);
 	d->timer = event_new(r->base, -1, EV_PERSIST, on_timer, d);

@@ -3,8 +3,11 @@
  * replay tag is checked against the key's replay set, the per-hop delay
  * the sender chose (capped by MaxHopDelayMs) is honoured with a timer, and
  * the packet is forwarded to the next node by id, or handed to the mailbox
- * for DELIVER. Everything the mix holds is bounded by QueueLimit; above it
- * reading stops on every link until the queue is half empty. */
+ * for DELIVER. A packet whose next hop no consensus we hold lists waits a
+ * little (UNROUTED_MS, at most UNROUTED_MAX packets) while a fresher
+ * consensus is fetched: a relay that just joined is in the sender's view
+ * before it is in ours. Everything the mix holds is bounded by QueueLimit;
+ * above it reading stops on every link until the queue is half empty. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -42,6 +45,16 @@ struct delayed {
 	uint8_t pkt[SPHINX_PACKET_LEN];
 };
 
+#define UNROUTED_MAX 256
+#define UNROUTED_MS 2000
+
+struct unrouted {
+	struct unrouted *next;
+	uint64_t deadline_ns;
+	uint8_t next_id[NODE_ID_LEN];
+	uint8_t pkt[SPHINX_PACKET_LEN];
+};
+
 struct mix {
 	struct relay *r;
 	pthread_t *threads;
@@ -58,6 +71,9 @@ struct mix {
 	struct delayed *delayed;
 	bool paused;
 	struct job *freelist;		/* loop thread only */
+	struct unrouted *unrouted, **unrouted_tail;	/* oldest first */
+	size_t nunrouted;
+	struct event *unrouted_ev;
 };
 
 static void
@@ -151,6 +167,48 @@ drop(struct mix *m, enum relay_drop why)
 }
 
 static void
+arm_unrouted(struct mix *m)
+{
+	uint64_t now = mono_ns(), d;
+	struct timeval tv;
+
+	if (m->unrouted == NULL) {
+		event_del(m->unrouted_ev);
+		return;
+	}
+	d = m->unrouted->deadline_ns > now ? m->unrouted->deadline_ns - now : 0;
+	tv.tv_sec = (time_t)(d / 1000000000ull);
+	tv.tv_usec = (suseconds_t)(d % 1000000000ull / 1000 + 1);
+	event_add(m->unrouted_ev, &tv);
+}
+
+/* "When a packet's next hop is unknown, ask for a fresher consensus and
+ * hold the packet for a short bounded time before dropping it as
+ * no_route" (docs/spec-relay.md). */
+static void
+hold_unrouted(struct mix *m, const uint8_t next_id[static NODE_ID_LEN], const uint8_t *pkt)
+{
+	struct relay *r = m->r;
+	struct unrouted *u;
+
+	relay_refresh_consensus(r);
+	if (m->nunrouted >= UNROUTED_MAX || r->draining) {
+		drop(m, DROP_NO_ROUTE);
+		return;
+	}
+	u = xmalloc(sizeof(*u));
+	u->next = NULL;
+	u->deadline_ns = mono_ns() + UNROUTED_MS * 1000000ull;
+	memcpy(u->next_id, next_id, NODE_ID_LEN);
+	memcpy(u->pkt, pkt, SPHINX_PACKET_LEN);
+	*m->unrouted_tail = u;
+	m->unrouted_tail = &u->next;
+	if (m->nunrouted++ == 0)
+		arm_unrouted(m);
+	r->st.held_no_route++;
+}
+
+static void
 forward(struct mix *m, const uint8_t next_id[static NODE_ID_LEN], const uint8_t *pkt)
 {
 	struct relay *r = m->r;
@@ -163,8 +221,67 @@ forward(struct mix *m, const uint8_t next_id[static NODE_ID_LEN], const uint8_t 
 	rc = peers_send_packet(r->peers, next_id, pkt);
 	if (rc == 0)
 		r->st.forwarded++;
+	else if (rc == ERR_NOT_FOUND)
+		hold_unrouted(m, next_id, pkt);
 	else
-		drop(m, rc == ERR_NOT_FOUND ? DROP_NO_ROUTE : DROP_LINK);
+		drop(m, DROP_LINK);
+}
+
+/* Walk the held packets: send those a consensus now lists, drop those
+ * past their deadline (or all of them when flush is set). */
+static void
+retry_unrouted(struct mix *m, bool flush)
+{
+	struct relay *r = m->r;
+	struct unrouted **pp = &m->unrouted, *u;
+	uint64_t now = mono_ns();
+
+	while ((u = *pp) != NULL) {
+		int rc = ERR_NOT_FOUND;
+
+		if (!flush && relay_find_node(r, u->next_id, time_now()) != NULL)
+			rc = peers_send_packet(r->peers, u->next_id, u->pkt);
+		if (rc == ERR_NOT_FOUND && !flush && now < u->deadline_ns) {
+			pp = &u->next;
+			continue;
+		}
+		if (rc == 0) {
+			r->st.forwarded++;
+			r->st.held_routed++;
+		} else {
+			drop(m, rc == ERR_NOT_FOUND ? DROP_NO_ROUTE : DROP_LINK);
+		}
+		*pp = u->next;
+		m->nunrouted--;
+		sodium_memzero(u->pkt, sizeof(u->pkt));
+		free(u);
+	}
+	m->unrouted_tail = pp;
+	arm_unrouted(m);
+}
+
+static void
+on_unrouted(evutil_socket_t fd, short what, void *arg)
+{
+	struct mix *m = arg;
+
+	retry_unrouted(m, false);
+	update_backpressure(m);
+	if (m->r->draining)
+		relay_drain_check(m->r);
+}
+
+void
+mix_consensus_changed(struct mix *m)
+{
+	if (m->nunrouted)
+		on_unrouted(-1, 0, m);
+}
+
+size_t
+mix_unrouted(const struct mix *m)
+{
+	return m->nunrouted;
 }
 
 static void
@@ -330,7 +447,7 @@ mix_send_local(struct mix *m, const uint8_t first_hop[static NODE_ID_LEN],
 size_t
 mix_queued(const struct mix *m)
 {
-	return m->inflight + m->ndelayed;
+	return m->inflight + m->ndelayed + m->nunrouted;
 }
 
 void
@@ -359,6 +476,8 @@ mix_new(struct relay *r)
 	m->r = r;
 	m->inq_tail = &m->inq;
 	m->outq_tail = &m->outq;
+	m->unrouted_tail = &m->unrouted;
+	m->unrouted_ev = evtimer_new(r->base, on_unrouted, m);
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
 	if (pipe2(m->wake, O_NONBLOCK | O_CLOEXEC) != 0)
@@ -401,6 +520,14 @@ mix_free(struct mix *m)
 		event_del(&d->ev);
 		free(d);
 	}
+	while (m->unrouted) {
+		struct unrouted *u = m->unrouted;
+
+		m->unrouted = u->next;
+		sodium_memzero(u->pkt, sizeof(u->pkt));
+		free(u);
+	}
+	event_free(m->unrouted_ev);
 	event_free(m->wake_ev);
 	close(m->wake[0]);
 	close(m->wake[1]);

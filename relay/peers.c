@@ -1,14 +1,17 @@
-/* Links: the relay's connections, each a common/link state machine on a
- * libevent bufferevent. Incoming links come from clients (anonymous) and
- * relays (authenticated); outgoing links are dialed by node id from the
- * consensus, reused for every packet to that node and dialed again when
- * they drop. Limits: handshake timeout, idle timeout, maximum connections,
- * a per-peer read rate; a peer that breaks the protocol is closed and
- * logged at info. Backpressure: when a next hop's output buffer passes its
- * high mark, reading stops on every link until it drains. */
+/* Links: the relay's connections, each a common/linkio connection (the
+ * link state machine on a bufferevent, with its handshake and idle
+ * timeouts, keepalives, frame rate limit and watermarks). Incoming links
+ * come from clients (anonymous) and relays (authenticated, and accepted
+ * only while the consensus lists them); outgoing links are dialed by node
+ * id from the consensus, reused for every packet to that node and dialed
+ * again when they drop. MaxConnections bounds both. Backpressure: when a
+ * next hop's output passes OUT_HIGH, or the mix asks, reading stops on
+ * every link until it drains. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,33 +20,34 @@
 
 #include <sodium.h>
 
-#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
 #include "common/dirdoc.h"
 #include "common/link.h"
+#include "common/linkio.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "relay/relay_int.h"
 
 #define OUT_HIGH (256 * LINK_RECORD_LEN)	/* pause readers above this */
-#define OUT_LOW (64 * LINK_RECORD_LEN)		/* resume below this */
+#define OUT_LOW (64 * LINK_RECORD_LEN)		/* resume at or below this */
 #define OUT_HARD (2048 * LINK_RECORD_LEN)	/* refuse packets above this */
 #define PENDING_MAX 256				/* packets held while dialing */
-#define READ_HIGH (64 * LINK_RECORD_LEN)
+#define READ_AHEAD (64 * LINK_RECORD_LEN)
+#define VET_MS 3000		/* how long an unknown relay waits for a fresher consensus */
 
 struct conn {
 	struct conn *next;
 	struct peers *p;
 	uint64_t id;
-	struct bufferevent *bev;
-	struct link *link;
+	struct linkconn *lc;
 	bool outgoing, established, anon, dead, congested, has_node;
+	bool vetting;		/* authenticated relay not (yet) in our consensus */
+	uint64_t vet_until_ns;
 	uint8_t node_id[NODE_ID_LEN];
 	char fp[FINGERPRINT_LEN + 1];
-	uint64_t started_ns, last_rx_ns, last_tx_ns;
 	uint8_t (*pending)[SPHINX_PACKET_LEN];
 	size_t npend;
 };
@@ -55,8 +59,7 @@ struct peers {
 	struct conn *conns;
 	size_t nconns;
 	uint64_t next_id;
-	struct event *tick, *reaper;
-	struct ev_token_bucket_cfg *rate;
+	struct event *tick;
 	size_t ncongested;
 	bool paused_mix;	/* the mix asked to pause input */
 	bool paused;		/* reading is off on every link */
@@ -64,7 +67,16 @@ struct peers {
 
 static struct log_ratelim rl_bad;
 
-static void conn_close(struct conn *c, uint8_t reason, const char *why);
+static void
+set_reading(struct conn *c)
+{
+	if (c->dead)
+		return;
+	if (c->p->paused || c->vetting)
+		linkconn_pause_reading(c->lc);
+	else
+		linkconn_resume_reading(c->lc);
+}
 
 static void
 update_pause(struct peers *p)
@@ -75,16 +87,10 @@ update_pause(struct peers *p)
 	if (want == p->paused)
 		return;
 	p->paused = want;
-	for (struct conn *c = p->conns; c; c = c->next) {
-		if (c->dead)
-			continue;
-		if (want)
-			bufferevent_disable(c->bev, EV_READ);
-		else {
-			c->last_rx_ns = mono_ns();
-			bufferevent_enable(c->bev, EV_READ);
-		}
-	}
+	if (want)
+		p->r->st.input_pauses++;
+	for (struct conn *c = p->conns; c; c = c->next)
+		set_reading(c);
 }
 
 void
@@ -92,6 +98,12 @@ peers_pause_input(struct peers *p, bool pause)
 {
 	p->paused_mix = pause;
 	update_pause(p);
+}
+
+bool
+peers_input_paused(const struct peers *p)
+{
+	return p->paused;
 }
 
 static void
@@ -108,36 +120,40 @@ set_congested(struct conn *c, bool on)
 }
 
 static void
-out_write(struct conn *c, const void *data, size_t len)
+check_congested(struct conn *c)
 {
-	if (c->dead)
-		return;
-	bufferevent_write(c->bev, data, len);
-	c->last_tx_ns = mono_ns();
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > OUT_HIGH)
+	if (linkconn_output_len(c->lc) > OUT_HIGH)
 		set_congested(c, true);
 }
 
-static void
-send_record_packet(struct conn *c, const uint8_t *pkt)
+static const char *
+peer_label(const struct conn *c)
 {
-	uint8_t rec[LINK_RECORD_LEN];
-
-	if (link_send_packet(c->link, pkt, rec) == 0)
-		out_write(c, rec, sizeof(rec));
+	return c->has_node ? c->fp : (c->anon ? "client" : "peer");
 }
 
+/* Mark c gone: it takes no more packets and its mailbox session ends. */
 static void
-flush_pending(struct conn *c)
+mark_dead(struct conn *c)
 {
-	for (size_t i = 0; i < c->npend; i++)
-		send_record_packet(c, c->pending[i]);
+	struct relay *r = c->p->r;
+
+	if (c->dead)
+		return;
+	c->dead = true;
+	if (c->congested)
+		set_congested(c, false);
+	if (c->npend) {
+		r->st.dropped[DROP_LINK] += c->npend;
+		c->npend = 0;
+	}
 	FREE_AND_NULL(c->pending);
-	c->npend = 0;
+	if (r->mbox && !c->outgoing)
+		mailbox_conn_closed(r->mbox, c->id);
 }
 
 static void
-conn_free(struct conn *c)
+conn_unlink(struct conn *c)
 {
 	struct peers *p = c->p;
 
@@ -148,95 +164,119 @@ conn_free(struct conn *c)
 		}
 	}
 	p->nconns--;
-	if (c->congested)
-		set_congested(c, false);
-	if (c->npend)
-		p->r->st.dropped[DROP_LINK] += c->npend;
-	free(c->pending);
-	bufferevent_free(c->bev);
-	link_free(c->link);
-	free(c);
 }
 
-static void
-reap(evutil_socket_t fd, short what, void *arg)
-{
-	struct peers *p = arg;
-	struct conn *c = p->conns, *next;
-
-	for (; c; c = next) {
-		next = c->next;
-		if (c->dead)
-			conn_free(c);
-	}
-}
-
+/* Close c: send CLOSE with reason and let linkconn flush; on_close frees. */
 static void
 conn_close(struct conn *c, uint8_t reason, const char *why)
 {
-	struct relay *r = c->p->r;
-
 	if (c->dead)
 		return;
-	if (c->established && reason != LINK_CLOSE_PROTOCOL) {
-		uint8_t rec[LINK_RECORD_LEN];
-
-		if (link_send_close(c->link, reason, rec) == 0)
-			bufferevent_write(c->bev, rec, sizeof(rec));
-	}
 	if (why)
 		log_ratelim(&rl_bad, 30, LD_NET, "link %llu (%s%s): %s, closing",
-			    (unsigned long long)c->id, c->outgoing ? "to " : "from ",
-			    c->has_node ? c->fp : (c->anon ? "client" : "peer"), why);
-	if (r->mbox && !c->outgoing)
-		mailbox_conn_closed(r->mbox, c->id);
-	c->dead = true;
-	bufferevent_disable(c->bev, EV_READ);
-	event_active(c->p->reaper, EV_TIMEOUT, 0);
+			    (unsigned long long)c->id, c->outgoing ? "to " : "from ", peer_label(c),
+			    why);
+	mark_dead(c);
+	linkconn_close(c->lc, reason);
 }
 
 static void
-send_hs_output(struct conn *c)
+flush_pending(struct conn *c)
 {
-	size_t len;
-	const uint8_t *o = link_output(c->link, &len);
-
-	if (o && len)
-		out_write(c, o, len);
-}
-
-static void
-established(struct conn *c)
-{
-	uint8_t idpk[ID_PK_LEN];
 	struct relay *r = c->p->r;
 
+	for (size_t i = 0; i < c->npend; i++)
+		if (linkconn_send_packet(c->lc, c->pending[i]) != 0)
+			r->st.dropped[DROP_LINK]++;
+	FREE_AND_NULL(c->pending);
+	c->npend = 0;
+	check_congested(c);
+}
+
+/* Is the relay behind an authenticated incoming link one we accept? */
+static bool
+vet(struct conn *c)
+{
+	return relay_find_node(c->p->r, c->node_id, time_now()) != NULL;
+}
+
+static void
+accept_relay(struct conn *c)
+{
+	c->vetting = false;
+	c->p->r->st.links_in++;
+	log_debug(LD_NET, "link %llu established (%s)", (unsigned long long)c->id, c->fp);
+	set_reading(c);
+}
+
+static void
+on_established(struct linkconn *lc, void *arg)
+{
+	struct conn *c = arg;
+	struct relay *r = c->p->r;
+	uint8_t idpk[ID_PK_LEN];
+
 	c->established = true;
-	if (link_peer_identity(c->link, idpk) == 0) {
-		node_id_of(c->node_id, idpk);
-		key_fingerprint(c->fp, idpk, ID_PK_LEN);
+	if (link_peer_identity(linkconn_link(lc), idpk) == 0) {
+		if (!c->outgoing) {
+			node_id_of(c->node_id, idpk);
+			key_fingerprint(c->fp, idpk, ID_PK_LEN);
+		}
 		c->has_node = true;
 	} else {
 		c->anon = true;
 	}
-	if (c->outgoing)
+	if (c->outgoing) {
 		r->st.links_out++;
-	else
-		r->st.links_in++;
-	log_debug(LD_NET, "link %llu established (%s)", (unsigned long long)c->id,
-		  c->anon ? "client" : c->fp);
-	if (c->outgoing)
+		log_debug(LD_NET, "link %llu established (%s)", (unsigned long long)c->id, c->fp);
 		flush_pending(c);
+		return;
+	}
+	if (c->anon) {
+		r->st.links_in++;
+		log_debug(LD_NET, "link %llu established (client)", (unsigned long long)c->id);
+		return;
+	}
+	if (vet(c)) {
+		accept_relay(c);
+		return;
+	}
+	/* A relay our consensus does not list yet: it may have joined in a
+	 * consensus we have not fetched. Hold its frames unread while a
+	 * fresher one is fetched; refuse it if that does not list it either. */
+	c->vetting = true;
+	c->vet_until_ns = mono_ns() + VET_MS * 1000000ull;
+	set_reading(c);
+	relay_refresh_consensus(r);
 }
 
 static void
-on_frame(struct conn *c, const struct link_frame *fr)
+refuse_unknown(struct conn *c)
 {
+	c->p->r->st.links_refused_unknown++;
+	conn_close(c, LINK_CLOSE_UNKNOWN_PEER, "relay not in the consensus");
+}
+
+void
+peers_consensus_changed(struct peers *p)
+{
+	for (struct conn *c = p->conns; c; c = c->next)
+		if (!c->dead && c->vetting && vet(c))
+			accept_relay(c);
+}
+
+static void
+on_frame(struct linkconn *lc, const struct link_frame *fr, void *arg)
+{
+	struct conn *c = arg;
 	struct relay *r = c->p->r;
 
+	if (c->dead || c->vetting)
+		return;
 	switch (fr->type) {
 	case LINK_FRAME_PACKET:
 		if (fr->len != SPHINX_PACKET_LEN) {
+			r->st.links_bad++;
 			conn_close(c, LINK_CLOSE_PROTOCOL, "bad packet frame");
 			return;
 		}
@@ -247,110 +287,84 @@ on_frame(struct conn *c, const struct link_frame *fr)
 		if (r->mbox && !c->outgoing)
 			mailbox_control(r->mbox, c->id, fr->data, fr->len);
 		break;
-	case LINK_FRAME_KEEPALIVE:
-		break;
-	case LINK_FRAME_CLOSE:
-		conn_close(c, LINK_CLOSE_NORMAL, NULL);
+	default:
 		break;
 	}
 }
 
 static void
-on_read(struct bufferevent *bev, void *arg)
+on_drain(struct linkconn *lc, void *arg)
 {
 	struct conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
 
-	c->last_rx_ns = mono_ns();
-	while (!c->dead && evbuffer_get_length(in) > 0) {
-		size_t len = evbuffer_get_length(in), used = 0;
-		const uint8_t *data;
-		enum link_event ev;
-		struct link_frame fr;
-		int rc;
-
-		if (len > LINK_RECORD_LEN)
-			len = LINK_RECORD_LEN;
-		data = evbuffer_pullup(in, (ev_ssize_t)len);
-		rc = link_feed(c->link, data, len, &used, &ev, &fr);
-		if (rc != 0) {
-			c->p->r->st.links_bad++;
-			conn_close(c, LINK_CLOSE_PROTOCOL, err_str(rc));
-			return;
-		}
-		switch (ev) {
-		case LINK_EV_OUTPUT:
-			send_hs_output(c);
-			break;
-		case LINK_EV_ESTABLISHED:
-			send_hs_output(c);
-			established(c);
-			break;
-		case LINK_EV_FRAME:
-			on_frame(c, &fr);
-			break;
-		case LINK_EV_NONE:
-			break;
-		}
-		evbuffer_drain(in, used);
-		if (used == 0 && ev == LINK_EV_NONE)
-			break;
-	}
+	set_congested(c, false);
 }
 
 static void
-on_write(struct bufferevent *bev, void *arg)
+on_close(struct linkconn *lc, int err, void *arg)
 {
 	struct conn *c = arg;
+	struct relay *r = c->p->r;
 
-	if (evbuffer_get_length(bufferevent_get_output(bev)) <= OUT_LOW)
-		set_congested(c, false);
-	if (c->p->r->draining)
-		relay_drain_check(c->p->r);
+	if (c->outgoing && !c->established)
+		r->st.links_failed++;
+	/* Protocol faults and handshake timeouts are the peer's doing; an
+	 * idle timeout, a socket error or an orderly close are not. */
+	if (err != 0 && err != ERR_CLOSED && err != ERR_IO &&
+	    !(err == ERR_TIMEOUT && c->established))
+		r->st.links_bad++;
+	if (!c->dead && err != 0 && err != ERR_CLOSED)
+		log_ratelim(&rl_bad, 30, LD_NET, "link %llu (%s%s): %s", (unsigned long long)c->id,
+			    c->outgoing ? "to " : "from ", peer_label(c), err_str(err));
+	mark_dead(c);
+	conn_unlink(c);
+	free(c);
+	if (r->draining)
+		relay_drain_check(r);
 }
 
 static void
-on_event(struct bufferevent *bev, short what, void *arg)
+limits_for(const struct peers *p, bool outgoing, struct linkconn_limits *lim)
 {
-	struct conn *c = arg;
+	const struct relay_config *cfg = &p->r->cfg;
 
-	if (what & BEV_EVENT_CONNECTED) {
-		int one = 1;
-
-		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		send_hs_output(c);
-		return;
-	}
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		if (c->outgoing && !c->established)
-			c->p->r->st.links_failed++;
-		conn_close(c, LINK_CLOSE_NORMAL, c->established ? NULL : "closed during handshake");
-	}
+	linkconn_limits_default(lim);
+	lim->handshake_ms = cfg->handshake_timeout_s * 1000;
+	lim->idle_ms = cfg->idle_timeout_s * 1000;
+	lim->keepalive_ms = MAX(lim->idle_ms / 3, 1u);
+	lim->close_flush_ms = 2000;
+	/* PeerRateLimit bounds what one peer may feed us; our own dials are
+	 * to relays we chose. */
+	lim->frames_per_sec = outgoing ? 0 : cfg->peer_rate_limit;
+	lim->frames_burst = MAX(cfg->peer_rate_limit, 1u);
+	lim->in_max = READ_AHEAD;
+	lim->out_low = OUT_LOW;
+	lim->out_max = OUT_HARD;
 }
+
+static const struct linkconn_callbacks conn_cb = {
+	.on_established = on_established,
+	.on_frame = on_frame,
+	.on_drain = on_drain,
+	.on_close = on_close,
+};
 
 static struct conn *
-conn_new(struct peers *p, struct bufferevent *bev, struct link *l, bool outgoing)
+conn_new(struct peers *p, struct bufferevent *bev, struct link *l, bool outgoing,
+	 const char *name)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
+	struct linkconn_limits lim;
 
 	c->p = p;
 	c->id = ++p->next_id;
-	c->bev = bev;
-	c->link = l;
 	c->outgoing = outgoing;
-	c->started_ns = c->last_rx_ns = c->last_tx_ns = mono_ns();
 	c->next = p->conns;
 	p->conns = c;
 	p->nconns++;
-	bufferevent_setcb(bev, on_read, on_write, on_event, c);
-	bufferevent_setwatermark(bev, EV_READ, 0, READ_HIGH);
-	bufferevent_setwatermark(bev, EV_WRITE, OUT_LOW, 0);
-	if (!outgoing && p->rate)
-		bufferevent_set_rate_limit(bev, p->rate);
-	if (!p->paused)
-		bufferevent_enable(bev, EV_READ | EV_WRITE);
-	else
-		bufferevent_enable(bev, EV_WRITE);
+	limits_for(p, outgoing, &lim);
+	c->lc = linkconn_new(p->r->base, bev, l, name, &lim, &conn_cb, c);
+	set_reading(c);
 	return c;
 }
 
@@ -361,6 +375,7 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, i
 	struct peers *p = arg;
 	struct relay *r = p->r;
 	struct bufferevent *bev;
+	char name[64] = "client";
 	int one = 1;
 
 	if (r->draining || p->nconns >= r->cfg.max_connections) {
@@ -370,8 +385,14 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, i
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	evutil_make_socket_nonblocking(fd);
 	bev = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	conn_new(p, bev, link_new_responder(r->link, r->id), false);
+	if (bev == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	snprintf(name, sizeof(name), "in %llu", (unsigned long long)(p->next_id + 1));
+	conn_new(p, bev, link_new_responder(r->link, r->id), false, name);
 }
 
 static struct conn *
@@ -380,7 +401,7 @@ find_node(struct peers *p, const uint8_t node_id[static NODE_ID_LEN])
 	struct conn *best = NULL;
 
 	for (struct conn *c = p->conns; c; c = c->next) {
-		if (c->dead || !c->has_node)
+		if (c->dead || !c->has_node || c->vetting)
 			continue;
 		if (sodium_memcmp(c->node_id, node_id, NODE_ID_LEN) != 0)
 			continue;
@@ -393,38 +414,47 @@ find_node(struct peers *p, const uint8_t node_id[static NODE_ID_LEN])
 }
 
 static struct conn *
-dial(struct peers *p, const uint8_t node_id[static NODE_ID_LEN])
+dial(struct peers *p, const struct dirdoc_relay *dr)
 {
 	struct relay *r = p->r;
-	const struct dirdoc_relay *dr;
 	struct sockaddr_in sin;
 	struct bufferevent *bev;
 	struct link *l = NULL;
 	struct conn *c;
+	char name[64];
+	int fd, one = 1;
 
-	if (r->cons == NULL || (dr = dirdoc_relay_find(r->cons, node_id)) == NULL)
-		return NULL;
 	if (p->nconns >= r->cfg.max_connections)
-		return NULL;
-	if (link_new_initiator(&l, dr->link_pk, dr->id_pk, r->id) != 0)
 		return NULL;
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(dr->port);
-	if (inet_pton(AF_INET, dr->host, &sin.sin_addr) != 1) {
+	if (inet_pton(AF_INET, dr->host, &sin.sin_addr) != 1)
+		return NULL;
+	if (link_new_initiator(&l, dr->link_pk, dr->id_pk, r->id) != 0)
+		return NULL;
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
 		link_free(l);
 		return NULL;
 	}
-	bev = bufferevent_socket_new(r->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	c = conn_new(p, bev, l, true);
-	memcpy(c->node_id, node_id, NODE_ID_LEN);
-	key_fingerprint(c->fp, dr->id_pk, ID_PK_LEN);
-	c->has_node = true;
-	if (bufferevent_socket_connect(bev, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
-		r->st.links_failed++;
-		conn_close(c, LINK_CLOSE_NORMAL, NULL);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	bev = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		close(fd);
+		link_free(l);
 		return NULL;
 	}
+	if (bufferevent_socket_connect(bev, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+		r->st.links_failed++;
+		bufferevent_free(bev);
+		link_free(l);
+		return NULL;
+	}
+	snprintf(name, sizeof(name), "to %.40s:%u", dr->host, dr->port);
+	c = conn_new(p, bev, l, true, name);
+	memcpy(c->node_id, dr->node_id, NODE_ID_LEN);
+	key_fingerprint(c->fp, dr->id_pk, ID_PK_LEN);
+	c->has_node = true;
 	log_debug(LD_NET, "dialing %s at %s:%u", c->fp, dr->host, dr->port);
 	return c;
 }
@@ -434,15 +464,21 @@ peers_send_packet(struct peers *p, const uint8_t node_id[static NODE_ID_LEN],
 		  const uint8_t pkt[static SPHINX_PACKET_LEN])
 {
 	struct conn *c = find_node(p, node_id);
+	int rc;
 
-	if (c == NULL && (c = dial(p, node_id)) == NULL)
-		return p->r->cons && dirdoc_relay_find(p->r->cons, node_id) ? ERR_CLOSED
-								       : ERR_NOT_FOUND;
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > OUT_HARD)
-		return ERR_FULL;
+	if (c == NULL) {
+		const struct dirdoc_relay *dr = relay_find_node(p->r, node_id, time_now());
+
+		if (dr == NULL)
+			return ERR_NOT_FOUND;
+		if ((c = dial(p, dr)) == NULL)
+			return ERR_CLOSED;
+	}
 	if (c->established) {
-		send_record_packet(c, pkt);
-		return 0;
+		rc = linkconn_send_packet(c->lc, pkt);
+		if (rc == 0)
+			check_congested(c);
+		return rc == ERR_FULL ? ERR_FULL : rc == 0 ? 0 : ERR_CLOSED;
 	}
 	if (c->npend >= PENDING_MAX)
 		return ERR_FULL;
@@ -465,14 +501,12 @@ int
 peers_send_control(struct peers *p, uint64_t conn, const uint8_t *msg, size_t len)
 {
 	struct conn *c = find_id(p, conn);
-	uint8_t out[LINK_CONTROL_RECORDS * LINK_RECORD_LEN + LINK_RECORD_LEN];
-	size_t olen = 0;
 
 	if (c == NULL || !c->established)
 		return ERR_CLOSED;
-	if (link_send_control(c->link, msg, len, out, sizeof(out), &olen) != 0)
+	if (linkconn_send_control(c->lc, msg, len) != 0)
 		return ERR_CLOSED;
-	out_write(c, out, olen);
+	check_congested(c);
 	return 0;
 }
 
@@ -483,62 +517,32 @@ peers_handshake_hash(struct peers *p, uint64_t conn, uint8_t h[static 32])
 
 	if (c == NULL)
 		return ERR_CLOSED;
-	return link_handshake_hash(c->link, h);
+	return link_handshake_hash(linkconn_link(c->lc), h);
 }
 
-/* Once a second: handshake and idle timeouts, keepalives. */
+/* Four times a second: refuse relays whose vetting time ran out. */
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct peers *p = arg;
-	struct relay *r = p->r;
 	uint64_t now = mono_ns();
-	uint64_t hs = (uint64_t)r->cfg.handshake_timeout_s * 1000000000ull;
-	uint64_t idle = (uint64_t)r->cfg.idle_timeout_s * 1000000000ull;
 
-	for (struct conn *c = p->conns; c; c = c->next) {
-		if (c->dead)
-			continue;
-		if (!c->established) {
-			if (now - c->started_ns > hs) {
-				r->st.links_bad++;
-				conn_close(c, LINK_CLOSE_PROTOCOL, "handshake timeout");
-			}
-			continue;
-		}
-		if (!p->paused && now - c->last_rx_ns > idle) {
-			conn_close(c, LINK_CLOSE_IDLE, "idle timeout");
-			continue;
-		}
-		if (c->outgoing && now - c->last_tx_ns > idle / 3) {
-			uint8_t rec[LINK_RECORD_LEN];
-
-			if (link_send_keepalive(c->link, rec) == 0)
-				out_write(c, rec, sizeof(rec));
-		}
-	}
+	for (struct conn *c = p->conns; c; c = c->next)
+		if (!c->dead && c->vetting && now >= c->vet_until_ns)
+			refuse_unknown(c);
 }
 
 void
 peers_apply_limits(struct peers *p)
 {
-	struct relay *r = p->r;
+	struct linkconn_limits lim;
 
-	if (p->rate) {
-		ev_token_bucket_cfg_free(p->rate);
-		p->rate = NULL;
+	for (struct conn *c = p->conns; c; c = c->next) {
+		if (c->dead)
+			continue;
+		limits_for(p, c->outgoing, &lim);
+		linkconn_set_limits(c->lc, &lim);
 	}
-	if (r->cfg.peer_rate_limit) {
-		size_t rate = (size_t)r->cfg.peer_rate_limit * LINK_RECORD_LEN;
-
-		if (rate > 0x7fffffff)
-			rate = 0x7fffffff;
-		p->rate = ev_token_bucket_cfg_new(rate, rate, EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX,
-						  NULL);
-	}
-	for (struct conn *c = p->conns; c; c = c->next)
-		if (!c->outgoing && !c->dead)
-			bufferevent_set_rate_limit(c->bev, p->rate);
 }
 
 int
@@ -548,7 +552,7 @@ peers_new(struct peers **out, struct relay *r)
 	struct sockaddr_in sin;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	struct timeval tv = { 1, 0 };
+	struct timeval tv = { 0, 250 * 1000 };
 
 	*out = NULL;
 	p->r = r;
@@ -572,8 +576,6 @@ peers_new(struct peers **out, struct relay *r)
 		p->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	p->tick = event_new(r->base, -1, EV_PERSIST, on_tick, p);
 	event_add(p->tick, &tv);
-	p->reaper = event_new(r->base, -1, 0, reap, p);
-	peers_apply_limits(p);
 	*out = p;
 	return 0;
 }
@@ -596,12 +598,17 @@ peers_free(struct peers *p)
 		return;
 	if (p->lis)
 		evconnlistener_free(p->lis);
-	while (p->conns)
-		conn_free(p->conns);
+	while (p->conns) {
+		struct conn *c = p->conns;
+
+		p->conns = c->next;
+		if (c->npend)
+			p->r->st.dropped[DROP_LINK] += c->npend;
+		linkconn_free(c->lc);
+		free(c->pending);
+		free(c);
+	}
 	event_free(p->tick);
-	event_free(p->reaper);
-	if (p->rate)
-		ev_token_bucket_cfg_free(p->rate);
 	free(p);
 }
 
@@ -617,8 +624,7 @@ peers_output_bytes(const struct peers *p)
 	size_t n = 0;
 
 	for (const struct conn *c = p->conns; c; c = c->next)
-		if (!c->dead)
-			n += evbuffer_get_length(bufferevent_get_output(c->bev));
+		n += linkconn_output_len(c->lc);
 	return n;
 }
 
@@ -627,7 +633,7 @@ peers_counts(const struct peers *p, size_t *in, size_t *out, size_t *anon)
 {
 	*in = *out = *anon = 0;
 	for (const struct conn *c = p->conns; c; c = c->next) {
-		if (c->dead || !c->established)
+		if (c->dead || !c->established || c->vetting)
 			continue;
 		if (c->anon)
 			(*anon)++;

@@ -89,6 +89,20 @@ out:
 	return rc;
 }
 
+/* Relays in the newest consensus plus those only the previous one lists
+ * while it still counts. */
+static size_t
+known_relays(const struct relay *r, uint64_t now)
+{
+	size_t n = r->cons ? r->cons->nrelays : 0;
+
+	if (r->cons && r->prev_cons && now < r->prev_cons_until)
+		for (size_t i = 0; i < r->prev_cons->nrelays; i++)
+			if (dirdoc_relay_find(r->cons, r->prev_cons->relays[i].node_id) == NULL)
+				n++;
+	return n;
+}
+
 static void
 render(struct wbuf *w, void *arg)
 {
@@ -128,11 +142,34 @@ render(struct wbuf *w, void *arg)
 	metrics_counter(w, "burrow_relay_links_failed_total",
 			"Dials that failed and connections refused at the limit.",
 			s->links_failed);
+	wbuf_printf(w, "# HELP burrow_relay_links_refused_total Links refused, by reason.\n"
+		       "# TYPE burrow_relay_links_refused_total counter\n");
+	metrics_labeled(w, "burrow_relay_links_refused_total", "reason", "unknown_relay",
+			s->links_refused_unknown);
+	metrics_gauge(w, "burrow_relay_input_paused",
+		      "1 while reading is stopped on every link (backpressure or drain).",
+		      r->peers && peers_input_paused(r->peers));
+	metrics_counter(w, "burrow_relay_input_pauses_total",
+			"Times reading stopped on every link.", s->input_pauses);
+	metrics_gauge(w, "burrow_relay_queue_unrouted",
+		      "Packets held for a consensus that lists their next hop.",
+		      r->mix ? mix_unrouted(r->mix) : 0);
+	metrics_counter(w, "burrow_relay_unrouted_held_total",
+			"Packets whose next hop was unknown, held for a fresher consensus.",
+			s->held_no_route);
+	metrics_counter(w, "burrow_relay_unrouted_sent_total",
+			"Held packets sent once a fresher consensus listed their next hop.",
+			s->held_routed);
+	metrics_counter(w, "burrow_relay_consensus_refreshes_total",
+			"Consensus fetches asked for an unknown relay.", s->cons_refreshes);
 	metrics_gauge(w, "burrow_relay_epoch", "Current epoch.", r->epoch);
 	metrics_gauge(w, "burrow_relay_consensus_epoch", "Epoch of the newest consensus.",
 		      r->cons ? r->cons->epoch : 0);
 	metrics_gauge(w, "burrow_relay_consensus_relays", "Relays in the newest consensus.",
 		      r->cons ? r->cons->nrelays : 0);
+	metrics_gauge(w, "burrow_relay_consensus_known_relays",
+		      "Relays routable now: the newest consensus and, during the grace window, "
+		      "the one before it.", known_relays(r, now));
 	metrics_gauge(w, "burrow_relay_packet_key_age_seconds",
 		      "Age of the current epoch's packet key.",
 		      k && now > k->created ? now - k->created : 0);
@@ -153,8 +190,21 @@ render(struct wbuf *w, void *arg)
 void
 relay_set_consensus(struct relay *r, struct dirdoc_consensus *c)
 {
+	uint64_t now = time_now();
+
 	if (r->cons && c->epoch < r->cons->epoch) {
-		dirdoc_consensus_free(c);
+		/* An older one can still stand in as the previous consensus. */
+		if (r->prev_cons == NULL || c->epoch > r->prev_cons->epoch) {
+			dirdoc_consensus_free(r->prev_cons);
+			r->prev_cons = c;
+			r->prev_cons_until = MAX(r->cons->valid_after, now) + r->cfg.key_grace_s;
+			if (r->peers)
+				peers_consensus_changed(r->peers);
+			if (r->mix)
+				mix_consensus_changed(r->mix);
+		} else {
+			dirdoc_consensus_free(c);
+		}
 		return;
 	}
 	if (r->cons == NULL || c->epoch != r->cons->epoch)
@@ -164,8 +214,40 @@ relay_set_consensus(struct relay *r, struct dirdoc_consensus *c)
 		log_notice(LD_DIR, "epoch length is %" PRIu64 " s", c->epoch_len);
 		r->epoch_len = c->epoch_len;
 	}
-	dirdoc_consensus_free(r->cons);
+	if (r->cons && c->epoch > r->cons->epoch) {
+		/* The relays of the consensus being replaced stay known for
+		 * KeyGrace after the new one begins: packets built from it
+		 * are still on their way. */
+		dirdoc_consensus_free(r->prev_cons);
+		r->prev_cons = r->cons;
+		r->prev_cons_until = MAX(c->valid_after, now) + r->cfg.key_grace_s;
+	} else {
+		dirdoc_consensus_free(r->cons);
+	}
 	r->cons = c;
+	if (r->peers)
+		peers_consensus_changed(r->peers);
+	if (r->mix)
+		mix_consensus_changed(r->mix);
+}
+
+const struct dirdoc_relay *
+relay_find_node(const struct relay *r, const uint8_t node_id[static NODE_ID_LEN], uint64_t now)
+{
+	const struct dirdoc_relay *dr = NULL;
+
+	if (r->cons)
+		dr = dirdoc_relay_find(r->cons, node_id);
+	if (dr == NULL && r->prev_cons && now < r->prev_cons_until)
+		dr = dirdoc_relay_find(r->prev_cons, node_id);
+	return dr;
+}
+
+void
+relay_refresh_consensus(struct relay *r)
+{
+	if (r->dir && !r->draining)
+		dirclient_refresh(r->dir);
 }
 
 static void
@@ -232,6 +314,7 @@ relay_drain_check(struct relay *r)
 		size_t w, d;
 
 		mix_depths(r->mix, &w, &d);
+		w += mix_unrouted(r->mix);
 		r->st.dropped[DROP_SHUTDOWN] += w + d;
 		log_notice(LD_GENERAL, "drain deadline passed with %zu packets queued", w + d);
 	} else {
@@ -295,6 +378,7 @@ relay_free(struct relay *r)
 	peers_free(r->peers);
 	pkeys_free(r);
 	dirdoc_consensus_free(r->cons);
+	dirdoc_consensus_free(r->prev_cons);
 	ID_KEYPAIR_FREE(r->id);
 	X_KEYPAIR_FREE(r->link);
 	free(r->keydir);

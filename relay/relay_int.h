@@ -50,6 +50,11 @@ struct relay_stats {
 	uint64_t delivered;		/* DELIVER commands handed to the mailbox */
 	uint64_t dropped[DROP_N];
 	uint64_t links_in, links_out, links_failed, links_bad;
+	uint64_t links_refused_unknown;	/* relays not in the consensus */
+	uint64_t input_pauses;		/* times reading stopped on every link */
+	uint64_t held_no_route;		/* packets held for a fresher consensus */
+	uint64_t held_routed;		/* ... that a fresher consensus then routed */
+	uint64_t cons_refreshes;	/* refreshes asked for an unknown node */
 	uint64_t acks_sent;
 	uint64_t deposits_refused_full;
 	uint64_t fetch_sessions, fetch_refused, fetch_slots, fetch_acked;
@@ -80,6 +85,8 @@ struct relay {
 	uint64_t prev_grace_until;	/* previous epoch's key usable until */
 
 	struct dirdoc_consensus *cons;	/* newest verified consensus, or NULL */
+	struct dirdoc_consensus *prev_cons;	/* the one before it, or NULL */
+	uint64_t prev_cons_until;	/* prev_cons still counts until (unix time) */
 	struct dirclient *dir;
 	struct peers *peers;
 	struct mix *mix;
@@ -124,6 +131,9 @@ void dirclient_free(struct dirclient *d);
 void dirclient_upload_now(struct dirclient *d);
 /* Fetch a fresh consensus now. */
 void dirclient_fetch_now(struct dirclient *d);
+/* Fetch the current consensus and, once the authorities have made it
+ * (half-way through the epoch), the next one; at most once a second. */
+void dirclient_refresh(struct dirclient *d);
 
 /* ---- peers.c: links ---- */
 
@@ -136,8 +146,13 @@ uint16_t peers_port(const struct peers *p);
  * ERR_FULL (that peer's output is over its limit) or ERR_CLOSED. */
 int MUST_CHECK peers_send_packet(struct peers *p, const uint8_t node_id[static NODE_ID_LEN],
 				 const uint8_t pkt[static SPHINX_PACKET_LEN]);
-/* Stop / restart reading from every incoming link (backpressure). */
+/* Stop / restart reading from every link (backpressure). */
 void peers_pause_input(struct peers *p, bool pause);
+/* True while reading is stopped on every link (mix, congestion, drain). */
+bool peers_input_paused(const struct peers *p);
+/* A new consensus arrived: accept the relays waiting to be vetted that it
+ * lists. */
+void peers_consensus_changed(struct peers *p);
 /* Close every link (CLOSE frame, flush what is queued). */
 void peers_close_all(struct peers *p);
 /* Bytes waiting in output buffers; connection counts. */
@@ -157,9 +172,14 @@ struct mix *mix_new(struct relay *r);
 void mix_free(struct mix *m);
 /* A packet arrived on a link. Called on the loop thread. */
 void mix_packet_in(struct mix *m, const uint8_t pkt[static SPHINX_PACKET_LEN]);
-/* Packets held anywhere in the mix (worker queues, delays). */
+/* A new consensus arrived: send the packets held for an unknown next hop
+ * that it lists. */
+void mix_consensus_changed(struct mix *m);
+/* Packets held anywhere in the mix (worker queues, delays, unrouted). */
 size_t mix_queued(const struct mix *m);
 void mix_depths(const struct mix *m, size_t *workq, size_t *delayed);
+/* Packets held for a consensus that lists their next hop. */
+size_t mix_unrouted(const struct mix *m);
 /* Send what is delayed now (drain). */
 void mix_flush_delays(struct mix *m);
 /* Send a locally made packet (an ACK through a SURB) to first_hop. */
@@ -184,6 +204,13 @@ void mailbox_apply_limits(struct mailbox *mb);
 
 /* A newly verified consensus (takes ownership). */
 void relay_set_consensus(struct relay *r, struct dirdoc_consensus *c);
+/* The relay with this node id in the newest consensus, or in the one
+ * before it while that still counts (KeyGrace after the newest began);
+ * NULL if neither lists it. */
+const struct dirdoc_relay *relay_find_node(const struct relay *r,
+					   const uint8_t node_id[static NODE_ID_LEN], uint64_t now);
+/* Ask for a fresher consensus (rate limited by the directory client). */
+void relay_refresh_consensus(struct relay *r);
 /* Check whether a draining node can stop now. */
 void relay_drain_check(struct relay *r);
 
