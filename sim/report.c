@@ -152,8 +152,7 @@ plot(const char *out, const char *name, const char *title, const char *data)
 int
 report_write(const char *out, const struct simmsg *msgs, size_t nmsgs,
 	     const struct nodestat *nodes, size_t nnodes, const char *scenario_path,
-	     double wall_s, bool netns, char *const *seen_sources, size_t nseen,
-	     char *const *sender_addrs, size_t nsenders, double *delivery)
+	     double wall_s, const struct netns_obs *obs, double *delivery, bool *leak)
 {
 	double *ack = xcalloc(nmsgs + 1, sizeof(double)), *fetch = xcalloc(nmsgs + 1, sizeof(double));
 	size_t nack = 0, nfetch = 0, delivered = 0, dups = 0, retrans = 0, failed = 0;
@@ -244,18 +243,31 @@ report_write(const char *out, const struct simmsg *msgs, size_t nmsgs,
 					"(including idle work and directory traffic), divided by "
 					"delivered messages x 4 hops; processes restarted during the "
 					"run count only their last life"));
-	if (netns) {
-		json_t *src = json_array();
-		bool leak = false;
+	*leak = false;
+	if (obs) {
+		json_t *src = json_array(), *peers = json_array(), *snd = json_array();
 
-		for (size_t i = 0; i < nseen; i++) {
-			json_array_append_new(src, json_string(seen_sources[i]));
-			for (size_t j = 0; j < nsenders; j++)
-				if (strcmp(seen_sources[i], sender_addrs[j]) == 0)
-					leak = true;
+		for (size_t i = 0; i < obs->ndeposit_sources; i++) {
+			json_array_append_new(src, json_string(obs->deposit_sources[i]));
+			for (size_t j = 0; j < obs->nsenders; j++)
+				if (strcmp(obs->deposit_sources[i], obs->sender_addrs[j]) == 0)
+					*leak = true;
 		}
+		for (size_t i = 0; i < obs->nlink_peers; i++)
+			json_array_append_new(peers, json_string(obs->link_peers[i]));
+		for (size_t j = 0; j < obs->nsenders; j++)
+			json_array_append_new(snd, json_string(obs->sender_addrs[j]));
 		json_object_set_new(root, "mailbox_deposit_sources", src);
-		json_object_set_new(root, "sender_address_seen_by_mailbox", json_boolean(leak));
+		json_object_set_new(root, "mailbox_link_peers", peers);
+		json_object_set_new(root, "sender_addresses", snd);
+		json_object_set_new(root, "sender_address_seen_by_mailbox", json_boolean(*leak));
+		json_object_set_new(root, "netns_note",
+				    json_string("deposit sources are the previous hops of DELIVER "
+						"packets as each mailbox node logged them "
+						"(LogDepositPeers 1); link peers are every address "
+						"connected to a mailbox node's link port, sampled each "
+						"second, and include senders fetching their own "
+						"acknowledgements from their home mailbox"));
 	}
 	path = xasprintf("%s/summary.json", out);
 	if (json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS) != 0)

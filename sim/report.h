@@ -33,12 +33,23 @@ struct nodestat {
 /* Sample a live node's CPU and peak RSS from /proc, and its metrics. */
 void report_sample_node(const struct simnet *net, const struct simnode *n, struct nodestat *st);
 
-/* Write messages.csv, summary.json and the plots into out. Returns 0 or
- * ERR_IO; *delivery is set to the delivered fraction. */
+/* What netns mode observed about the mailbox nodes. */
+struct netns_obs {
+	char **deposit_sources;	/* previous hops of deposits, from the nodes' logs */
+	size_t ndeposit_sources;
+	char **link_peers;	/* every peer connected to a mailbox node (ss) */
+	size_t nlink_peers;
+	char **sender_addrs;
+	size_t nsenders;
+};
+
+/* Write messages.csv, summary.json and the plots into out; obs is NULL
+ * unless in netns mode. Returns 0 or ERR_IO; *delivery is set to the
+ * delivered fraction and *leak to whether a sender's address was among
+ * the deposit sources. */
 int report_write(const char *out, const struct simmsg *msgs, size_t nmsgs,
 		 const struct nodestat *nodes, size_t nnodes, const char *scenario_path,
-		 double wall_s, bool netns, char *const *seen_sources, size_t nseen,
-		 char *const *sender_addrs, size_t nsenders, double *delivery);
+		 double wall_s, const struct netns_obs *obs, double *delivery, bool *leak);
 
 /* The q-quantile (0..1) of a sorted array, or -1 if empty. */
 double report_quantile(const double *sorted, size_t n, double q);

@@ -53,8 +53,10 @@ struct run {
 	uint64_t t0;
 	uint64_t rng;
 	bool *fetching;
-	char **sources;		/* netns mode: peers seen by mailbox nodes */
+	char **sources;		/* netns mode: peers connected to mailbox nodes */
 	size_t nsources;
+	char **deposits;	/* netns mode: deposit sources logged by mailbox nodes */
+	size_t ndeposits;
 };
 
 static double
@@ -526,6 +528,37 @@ drive(struct run *r)
 	return 0;
 }
 
+/* netns mode: the addresses each mailbox node logged as the previous hop
+ * of a deposit ("deposits arrive from peer A.B.C.D", LogDepositPeers 1). */
+static void
+deposit_sources(struct run *r)
+{
+	static const char marker[] = "deposits arrive from peer ";
+
+	for (size_t i = 0; i < r->net.n; i++) {
+		const struct simnode *n = &r->net.nodes[i];
+		char line[1024];
+		FILE *f;
+
+		if (n->role != SIMNODE_MAILBOX || !(f = fopen(n->logfile, "r")))
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			char *p = strstr(line, marker), addr[64];
+			bool dup = false;
+
+			if (!p || sscanf(p + sizeof(marker) - 1, "%63[0-9.]", addr) != 1)
+				continue;
+			for (size_t j = 0; j < r->ndeposits && !dup; j++)
+				dup = strcmp(r->deposits[j], addr) == 0;
+			if (dup)
+				continue;
+			r->deposits = xrealloc(r->deposits, (r->ndeposits + 1) * sizeof(char *));
+			r->deposits[r->ndeposits++] = xstrdup(addr);
+		}
+		fclose(f);
+	}
+}
+
 static int
 usage(FILE *f)
 {
@@ -640,21 +673,25 @@ sim_run_cmd(int argc, char **argv)
 	if (died)
 		rc = 1;
 	{
+		struct netns_obs obs = { 0 };
 		char **sender_ips = xcalloc(r.sc->senders + 1, sizeof(char *));
+		bool leak = false;
 
 		for (unsigned i = 0; i < r.sc->senders; i++)
 			sender_ips[i] = r.senders[i].ip;
+		if (r.net.netns) {
+			deposit_sources(&r);
+			obs = (struct netns_obs){ r.deposits, r.ndeposits, r.sources, r.nsources,
+						  sender_ips, r.sc->senders };
+		}
 		if (report_write(out, r.msgs, r.sc->messages, stats, r.net.n, path, wall,
-				 r.net.netns, r.sources, r.nsources, sender_ips, r.sc->senders,
-				 &delivery) < 0)
+				 r.net.netns ? &obs : NULL, &delivery, &leak) < 0)
 			rc = 1;
-		for (size_t i = 0; i < r.nsources; i++)
-			for (unsigned j = 0; j < r.sc->senders; j++)
-				if (strcmp(r.sources[i], r.senders[j].ip) == 0) {
-					fprintf(stderr, "burrow-sim: a mailbox node saw sender "
-						"s%u's address %s\n", j, r.senders[j].ip);
-					rc = 1;
-				}
+		if (leak) {
+			fprintf(stderr, "burrow-sim: a mailbox node received a deposit straight "
+				"from a sender's address: see summary.json\n");
+			rc = 1;
+		}
 		free(sender_ips);
 	}
 	printf("%s: %u messages, delivery %.3f; report in %s/summary.json\n", path,
@@ -703,6 +740,9 @@ out:
 	for (size_t i = 0; i < r.nsources; i++)
 		free(r.sources[i]);
 	free(r.sources);
+	for (size_t i = 0; i < r.ndeposits; i++)
+		free(r.deposits[i]);
+	free(r.deposits);
 	simnet_clear(&r.net);
 	scenario_free(r.sc);
 	free(netdir);
