@@ -16,15 +16,29 @@
 #include "common/util.h"
 
 void
+client_verr(const char *fmt, va_list ap)
+{
+	fputs("burrow: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
 client_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("burrow: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	client_verr(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+bool
+client_test_hooks(void)
+{
+	const char *v = getenv(CLIENT_TEST_HOOKS_VAR);
+
+	return v != NULL && strcmp(v, CLIENT_TEST_HOOKS_VALUE) == 0;
 }
 
 char *
@@ -160,12 +174,13 @@ client_exit_for(int err)
 	case ERR_CHECKSUM:
 		return EXIT_ADDRESS;
 	case ERR_QUORUM:
-	case ERR_EXPIRED:
 	case ERR_NOT_YET_VALID:
 	case ERR_BAD_SIG:
 	case ERR_UNKNOWN_SIGNER:
-	case ERR_STALE:
 		return EXIT_CONSENSUS;
+	case ERR_EXPIRED:
+	case ERR_STALE:
+		return EXIT_STALE;
 	case ERR_CLOSED:
 	case ERR_TIMEOUT:
 		return EXIT_NETWORK;

@@ -4,6 +4,7 @@
 #ifndef BURROW_CLIENT_CLIENT_H
 #define BURROW_CLIENT_CLIENT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,12 +24,13 @@ enum client_exit {
 	EXIT_PASSPHRASE = 4,	/* wrong passphrase, or none available */
 	EXIT_ADDRESS = 5,	/* bad address (checksum, format) */
 	EXIT_CONTACT = 6,	/* unknown contact */
-	EXIT_CONSENSUS = 7,	/* no valid consensus: stale, under-signed, bad */
+	EXIT_CONSENSUS = 7,	/* no valid consensus: under-signed, bad signature */
 	EXIT_NETWORK = 8,	/* could not reach relays or the mailbox node */
 	EXIT_SEND_FAILED = 9,	/* fragments ran out of tries */
 	EXIT_NOT_FOUND = 10,	/* no such message */
 	EXIT_INCOMPLETE = 11,	/* a message is partial or failed its hash check */
 	EXIT_TIMEOUT = 12,	/* --wait gave up before every ack arrived */
+	EXIT_STALE = 13,	/* the only consensus at hand is past its valid-until */
 };
 
 #define CLIENT_DEFAULT_PATH_LEN 3
@@ -68,7 +70,19 @@ struct client {
 	struct id_keypair *id;
 	struct dirdoc_consensus *cons;
 	bool cons_from_cache;
+	/* Test hook (send --test-forge-signature): corrupt the signature of
+	 * the next signed message. Only set when client_test_hooks(). */
+	bool test_forge_signature;
 };
+
+/* Test hooks weaken Burrow on purpose (a cheap key-file KDF, forged
+ * signatures) so that end-to-end tests run fast and can check that
+ * forgeries are caught. They are honoured only when the environment holds
+ * CLIENT_TEST_HOOKS_VAR set to exactly CLIENT_TEST_HOOKS_VALUE, so that no
+ * stray variable turns them on (docs/spec-client.md, "Test hooks"). */
+#define CLIENT_TEST_HOOKS_VAR "BURROW_TEST_HOOKS"
+#define CLIENT_TEST_HOOKS_VALUE "unsafe-for-tests-only"
+bool client_test_hooks(void);
 
 /* Paths inside the home directory (heap strings). */
 char *client_path(const struct client *c, const char *name);
@@ -112,5 +126,6 @@ void client_clear(struct client *c);
 
 /* Print an error line "burrow: ..." to stderr. */
 __attribute__((format(printf, 1, 2))) void client_err(const char *fmt, ...);
+__attribute__((format(printf, 1, 0))) void client_verr(const char *fmt, va_list ap);
 
 #endif

@@ -111,7 +111,7 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	crypto_init();
 	log_set_level(LOG_WARN);
-	if (getenv("BURROW_TEST_CHEAP_KDF") != NULL)
+	if (client_test_hooks())
 		keyfile_set_cost_for_tests(1);	/* tests only: fast key files */
 	if (take_opt(&argc, argv, "--home", &c.home) != 0 ||
 	    take_opt(&argc, argv, "--config", &c.conf_path) != 0 ||

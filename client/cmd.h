@@ -32,6 +32,9 @@ int cmd_usage_error(const char *usage, const char *fmt, ...) __attribute__((form
 
 /* Config + store + public identity: 0 or an exit code (printed). */
 int cmd_prepare(struct client *c, bool need_identity);
+/* cmd_prepare with the identity, then the identity unlocked and a
+ * verified consensus: 0 or an exit code (printed). */
+int cmd_prepare_online(struct client *c);
 
 /* Resolve TO (an address or a contact name) into *a; *label gets what to
  * call it (heap). Returns 0, or an exit code after printing the reason. */

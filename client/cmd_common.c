@@ -33,11 +33,9 @@ cmd_usage_error(const char *usage, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("burrow: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	client_verr(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	fputs(usage, stderr);
 	return EXIT_USAGE;
 }
@@ -52,6 +50,19 @@ cmd_prepare(struct client *c, bool need_identity)
 	if (need_identity && client_load_public(c) != 0)
 		return EXIT_CONFIG;
 	return 0;
+}
+
+int
+cmd_prepare_online(struct client *c)
+{
+	int rc = cmd_prepare(c, true), r;
+
+	if (rc != 0)
+		return rc;
+	if (client_unlock(c) != 0)
+		return EXIT_PASSPHRASE;
+	r = client_consensus(c);
+	return r == 0 ? 0 : client_exit_for(r);
 }
 
 int

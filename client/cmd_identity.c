@@ -119,6 +119,9 @@ cmd_init(struct client *c, int argc, char **argv)
 	if (client_passphrase(c, true, &pass) != 0)
 		return EXIT_PASSPHRASE;
 	path = client_path(c, "identity.key");
+	if (client_test_hooks())
+		client_err("warning: %s is set: the key file is sealed with a weak KDF, "
+			   "for tests only", CLIENT_TEST_HOOKS_VAR);
 	r = identity_create(path, pass, &kp);
 	client_passphrase_free(pass);
 	if (r == ERR_EXISTS) {

@@ -45,13 +45,8 @@ cmd_fetch(struct client *c, int argc, char **argv)
 		else
 			return cmd_usage_error(fetch_usage, "unexpected argument '%s'", argv[i]);
 	}
-	if ((rc = cmd_prepare(c, true)) != 0)
+	if ((rc = cmd_prepare_online(c)) != 0)
 		return rc;
-	if (client_unlock(c) != 0)
-		return EXIT_PASSPHRASE;
-	r = client_consensus(c);
-	if (r != 0)
-		return client_exit_for(r);
 	r = fetch_run(c, &fs);
 	if (r == ERR_NOT_FOUND) {
 		client_err("your home mailbox node is not in the consensus");

@@ -170,6 +170,13 @@ client_consensus(struct client *c)
 			free(path);
 			return 0;
 		}
+		/* A cached document that no longer verifies (typically: past
+		 * its valid-until) is the verdict to report if no authority
+		 * answers. */
+		if (r != 0) {
+			last = r;
+			snprintf(lastwhy, sizeof(lastwhy), "the cached consensus: %s", why);
+		}
 	}
 	/* Ask the authorities in a random order, so that clients spread; if
 	 * none has a good one, try again a little later: authorities that are
@@ -189,8 +196,9 @@ client_consensus(struct client *c)
 			if (r != 0) {
 				log_info(LD_DIR, "consensus from %s:%u: %s", cf->auth_host[a],
 					 cf->auth_port[a], err_str(r));
-				snprintf(lastwhy, sizeof(lastwhy), "authority %s:%u: %s",
-					 cf->auth_host[a], cf->auth_port[a], err_str(r));
+				if (last == ERR_IO)
+					snprintf(lastwhy, sizeof(lastwhy), "authority %s:%u: %s",
+						 cf->auth_host[a], cf->auth_port[a], err_str(r));
 				continue;
 			}
 			r = dirdoc_consensus_verify(text, len, (const uint8_t (*)[32])cf->auth_pk,
@@ -225,6 +233,7 @@ client_consensus(struct client *c)
 		client_err("the consensus is under-signed: fewer than half of the %zu pinned "
 			   "authorities signed it", cf->nauth);
 	else if (last == ERR_EXPIRED)
-		client_err("the consensus is stale (past its valid-until time)");
+		client_err("the consensus is stale (past its valid-until time): check this "
+			   "computer's clock, and that the authorities are reachable and current");
 	return last == ERR_IO ? ERR_CLOSED : last;
 }

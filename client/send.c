@@ -57,7 +57,7 @@ send_queue(struct client *c, const struct address *to, const char *label, const 
 	if (is_signed) {
 		memcpy(f.sender_pk, c->id->pk, ID_PK_LEN);
 		msg_sign(f.sig, f.msg_id, len, f.hash, to->id_pk, c->id);
-		if (getenv("BURROW_TEST_FORGE_SIGNATURE") != NULL)
+		if (c->test_forge_signature && client_test_hooks())
 			f.sig[0] ^= 1;	/* tests only: a forged signature */
 	}
 	address_encode(addr, to);
@@ -219,10 +219,21 @@ first_hop(struct pump *p, size_t idx, struct net_conn **out)
 	return 0;
 }
 
-/* Build and send one fragment; on success record the send. */
+/* The recipient's side of every packet of one message (the mailbox id
+ * and X25519 key are the same for all its fragments): 0 or ERR_WEAK_KEY. */
+static int
+dest_for(struct sphinx_dest *dest, const struct address *to)
+{
+	memset(dest, 0, sizeof(*dest));
+	fetch_box_id(dest->mailbox_id, to->id_pk);
+	return id_pk_to_x(dest->recipient_pk, to->id_pk);
+}
+
+/* Build and send one fragment to rcpt (dest_for, msg_id filled here); on
+ * success record the send. */
 static int
 send_one(struct pump *p, const struct store_out_frag *f, size_t rcpt_box,
-	 const struct address *to, struct send_stats *stats)
+	 const struct sphinx_dest *rcpt, struct send_stats *stats)
 {
 	struct path fwd, back;
 	struct sphinx_hop hops[PATH_MAX_HOPS], bhops[PATH_MAX_HOPS];
@@ -257,11 +268,7 @@ send_one(struct pump *p, const struct store_out_frag *f, size_t rcpt_box,
 	r = sphinx_surb_create(&surb, &sec, bhops, back.nhops, &mine);
 	if (r != 0)
 		goto out;
-	memset(&dest, 0, sizeof(dest));
-	fetch_box_id(dest.mailbox_id, to->id_pk);
-	r = id_pk_to_x(dest.recipient_pk, to->id_pk);
-	if (r != 0)
-		goto out;
+	dest = *rcpt;
 	memcpy(dest.msg_id, f->deposit_id, SPHINX_MSG_ID_LEN);
 	r = sphinx_create(pkt, hops, fwd.nhops, &dest, &surb, f->body, f->body_len);
 	if (r != 0)
@@ -326,6 +333,7 @@ send_pump(struct client *c, int64_t msg, size_t max, bool progress, struct send_
 	int64_t cur_msg = -1;
 	size_t cur_box = 0;
 	struct address cur_to;
+	struct sphinx_dest cur_dest;
 	bool cur_ok = false;
 	int r;
 
@@ -356,7 +364,8 @@ send_pump(struct client *c, int64_t msg, size_t max, bool progress, struct send_
 				cur_ok = false;
 				if (store_out_get(c->st, f->msg, &m) == 0 &&
 				    address_parse(&cur_to, m.to, NULL) == 0 &&
-				    netdir_index(p.cons, cur_to.node_id, &cur_box) == 0)
+				    netdir_index(p.cons, cur_to.node_id, &cur_box) == 0 &&
+				    dest_for(&cur_dest, &cur_to) == 0)
 					cur_ok = true;
 				else
 					client_err("message %lld to %s: the recipient's mailbox node "
@@ -369,7 +378,7 @@ send_pump(struct client *c, int64_t msg, size_t max, bool progress, struct send_
 				stats->failed++;
 				continue;
 			}
-			r = send_one(&p, f, cur_box, &cur_to, stats);
+			r = send_one(&p, f, cur_box, &cur_dest, stats);
 			if (r == 0) {
 				stats->sent++;
 				if (f->tries > 0)

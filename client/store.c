@@ -26,7 +26,12 @@ static const char schema[] =
 	" ON DELETE CASCADE, idx INTEGER NOT NULL, deposit_id BLOB UNIQUE NOT NULL,"
 	" body BLOB NOT NULL, tries INTEGER NOT NULL DEFAULT 0, state INTEGER NOT NULL DEFAULT 0,"
 	" deadline INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (msg, idx));"
-	"CREATE INDEX IF NOT EXISTS out_frag_due ON out_frag (state, deadline);"
+	/* Indexes that answer the hot queries without reading fragment
+	 * bodies: what is due (store_out_due) and each message's counts
+	 * (store_out_get/list), whatever the size of the outbox. */
+	"DROP INDEX IF EXISTS out_frag_due;"
+	"CREATE INDEX IF NOT EXISTS out_frag_todo ON out_frag (state, deadline, msg, idx);"
+	"CREATE INDEX IF NOT EXISTS out_frag_count ON out_frag (msg, state, tries);"
 	"CREATE TABLE IF NOT EXISTS out_surb (surb_id BLOB PRIMARY KEY, msg INTEGER NOT NULL,"
 	" idx INTEGER NOT NULL, key BLOB NOT NULL, created INTEGER NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS out_surb_frag ON out_surb (msg, idx);"
@@ -221,6 +226,69 @@ store_rollback(struct store *st)
 }
 
 int
+store_row(sqlite3_stmt *s, store_row_fn *fn, void *out)
+{
+	int rc;
+
+	if (s == NULL)
+		return ERR_IO;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		fn(s, out);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? ERR_NOT_FOUND : ERR_IO;
+}
+
+int
+store_rows(sqlite3_stmt *s, size_t size, store_row_fn *fn, store_rows_free_fn *release,
+	   void **out, size_t *n)
+{
+	uint8_t *arr = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return ERR_IO;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			arr = xrealloc(arr, cap * size);
+		}
+		fn(s, arr + cnt * size);
+		cnt++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		if (release != NULL)
+			release(arr, cnt);
+		else
+			free(arr);
+		return ERR_IO;
+	}
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
+
+/* A text column 0 as a heap string (char **out). */
+static void
+str_row(sqlite3_stmt *s, void *out)
+{
+	*(char **)out = store_col_str(s, 0);
+}
+
+static int
+lookup_str(struct store *st, const char *sql, const char *arg, char **out)
+{
+	*out = NULL;
+	return store_row(store_prep(st, sql, "t", arg), str_row, out);
+}
+
+int
 store_meta_set(struct store *st, const char *key, const char *value)
 {
 	return store_step_done(st, store_prep(st, "INSERT OR REPLACE INTO meta VALUES (?, ?)",
@@ -230,19 +298,7 @@ store_meta_set(struct store *st, const char *key, const char *value)
 int
 store_meta_get(struct store *st, const char *key, char **value)
 {
-	sqlite3_stmt *s = store_prep(st, "SELECT value FROM meta WHERE key = ?", "t", key);
-	int rc;
-
-	*value = NULL;
-	if (s == NULL)
-		return ERR_IO;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*value = store_col_str(s, 0);
-	sqlite3_finalize(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? ERR_NOT_FOUND : ERR_IO;
+	return lookup_str(st, "SELECT value FROM meta WHERE key = ?", key, value);
 }
 
 bool
@@ -282,24 +338,6 @@ store_contact_remove(struct store *st, const char *name)
 	return r;
 }
 
-static int
-lookup_str(struct store *st, const char *sql, const char *arg, char **out)
-{
-	sqlite3_stmt *s = store_prep(st, sql, "t", arg);
-	int rc;
-
-	*out = NULL;
-	if (s == NULL)
-		return ERR_IO;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = store_col_str(s, 0);
-	sqlite3_finalize(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? ERR_NOT_FOUND : ERR_IO;
-}
-
 int
 store_contact_get(struct store *st, const char *name, char **address)
 {
@@ -313,39 +351,32 @@ store_contact_by_address(struct store *st, const char *address, char **name)
 			  address, name);
 }
 
+static void
+contact_row(sqlite3_stmt *s, void *out)
+{
+	struct store_contact *c = out;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", (const char *)sqlite3_column_text(s, 0));
+	c->address = store_col_str(s, 1);
+	c->added = (uint64_t)sqlite3_column_int64(s, 2);
+}
+
+static void
+contacts_release(void *arr, size_t n)
+{
+	store_contacts_free(arr, n);
+}
+
 int
 store_contact_list(struct store *st, struct store_contact **out, size_t *n)
 {
-	sqlite3_stmt *s = store_prep(st, "SELECT name, address, added FROM contacts ORDER BY name",
-				     "");
-	struct store_contact *c = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc;
+	void *arr;
+	int r = store_rows(store_prep(st, "SELECT name, address, added FROM contacts ORDER BY name",
+				      ""), sizeof(**out), contact_row, contacts_release, &arr, n);
 
-	*out = NULL;
-	*n = 0;
-	if (s == NULL)
-		return ERR_IO;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			c = xrealloc(c, cap * sizeof(*c));
-		}
-		memset(&c[cnt], 0, sizeof(c[cnt]));
-		snprintf(c[cnt].name, sizeof(c[cnt].name), "%s",
-			 (const char *)sqlite3_column_text(s, 0));
-		c[cnt].address = store_col_str(s, 1);
-		c[cnt].added = (uint64_t)sqlite3_column_int64(s, 2);
-		cnt++;
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		store_contacts_free(c, cnt);
-		return ERR_IO;
-	}
-	*out = c;
-	*n = cnt;
-	return 0;
+	*out = arr;
+	return r;
 }
 
 void

@@ -164,8 +164,10 @@ static const char in_cols[] =
 	" FROM in_msg";
 
 static void
-in_from_row(sqlite3_stmt *s, struct store_in_msg *m)
+in_from_row(sqlite3_stmt *s, void *out)
 {
+	struct store_in_msg *m = out;
+
 	memset(m, 0, sizeof(*m));
 	m->id = sqlite3_column_int64(s, 0);
 	store_col_blob(s, 1, m->msg_id, MSG_ID_LEN);
@@ -184,19 +186,10 @@ store_in_get(struct store *st, int64_t id, struct store_in_msg *m)
 {
 	char *sql = xasprintf("%s WHERE id = ?", in_cols);
 	sqlite3_stmt *s = store_prep(st, sql, "i", id);
-	int rc;
 
 	free(sql);
 	memset(m, 0, sizeof(*m));
-	if (s == NULL)
-		return ERR_IO;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		in_from_row(s, m);
-	sqlite3_finalize(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? ERR_NOT_FOUND : ERR_IO;
+	return store_row(s, in_from_row, m);
 }
 
 int
@@ -204,30 +197,13 @@ store_in_list(struct store *st, struct store_in_msg **out, size_t *n)
 {
 	char *sql = xasprintf("%s ORDER BY id", in_cols);
 	sqlite3_stmt *s = store_prep(st, sql, "");
-	struct store_in_msg *m = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc;
+	void *arr;
+	int r;
 
 	free(sql);
-	*out = NULL;
-	*n = 0;
-	if (s == NULL)
-		return ERR_IO;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			m = xrealloc(m, cap * sizeof(*m));
-		}
-		in_from_row(s, &m[cnt++]);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		free(m);
-		return ERR_IO;
-	}
-	*out = m;
-	*n = cnt;
-	return 0;
+	r = store_rows(s, sizeof(**out), in_from_row, NULL, &arr, n);
+	*out = arr;
+	return r;
 }
 
 int

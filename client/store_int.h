@@ -27,4 +27,19 @@ uint8_t *store_col_dup(sqlite3_stmt *s, int col, size_t *len);
 /* A heap copy of a text column ("" for NULL). */
 char *store_col_str(sqlite3_stmt *s, int col);
 
+/* Reads the current row of s into out (one element). */
+typedef void store_row_fn(sqlite3_stmt *s, void *out);
+/* Frees n elements read by a store_row_fn, and the array. */
+typedef void store_rows_free_fn(void *arr, size_t n);
+
+/* Step s (NULL allowed; finalized here) to its first row and read it with
+ * fn into out: 0, ERR_NOT_FOUND (no row) or ERR_IO. */
+int store_row(sqlite3_stmt *s, store_row_fn *fn, void *out);
+/* Step s (NULL allowed; finalized here) through every row, reading each
+ * with fn into a heap array of elements of size bytes: 0 with *out and *n
+ * (NULL and 0 when no row), or ERR_IO (what was read freed with release,
+ * or free() when release is NULL). */
+int store_rows(sqlite3_stmt *s, size_t size, store_row_fn *fn, store_rows_free_fn *release,
+	       void **out, size_t *n);
+
 #endif

@@ -33,8 +33,10 @@ store_out_add_frag(struct store *st, int64_t id, uint32_t index, const uint8_t *
 }
 
 static void
-frag_from_row(sqlite3_stmt *s, struct store_out_frag *f)
+frag_from_row(sqlite3_stmt *s, void *out)
 {
+	struct store_out_frag *f = out;
+
 	memset(f, 0, sizeof(*f));
 	f->msg = sqlite3_column_int64(s, 0);
 	f->index = (uint32_t)sqlite3_column_int64(s, 1);
@@ -45,39 +47,30 @@ frag_from_row(sqlite3_stmt *s, struct store_out_frag *f)
 	f->deadline_ms = (uint64_t)sqlite3_column_int64(s, 6);
 }
 
+static void
+frags_release(void *arr, size_t n)
+{
+	store_out_frags_free(arr, n);
+}
+
 int
 store_out_due(struct store *st, int64_t msg, uint64_t now_ms, size_t max,
 	      struct store_out_frag **out, size_t *n)
 {
+	/* Choose the rows from the index alone (out_frag_todo), then read
+	 * just those bodies: sorting whole rows would read every body due. */
 	sqlite3_stmt *s = store_prep(st,
-		"SELECT f.msg, f.idx, f.deposit_id, f.body, f.tries, f.state, f.deadline"
-		" FROM out_frag f JOIN out_msg m ON m.id = f.msg"
-		" WHERE m.state = 0 AND (? = 0 OR f.msg = ?)"
-		" AND (f.state = 0 OR (f.state = 1 AND f.deadline <= ?))"
-		" ORDER BY f.msg, f.idx LIMIT ?", "iiii", msg, msg, (int64_t)now_ms, (int64_t)max);
-	struct store_out_frag *f = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc;
+		"SELECT msg, idx, deposit_id, body, tries, state, deadline FROM out_frag"
+		" WHERE rowid IN (SELECT f.rowid FROM out_frag f JOIN out_msg m ON m.id = f.msg"
+		"  WHERE m.state = 0 AND (? = 0 OR f.msg = ?)"
+		"  AND (f.state = 0 OR (f.state = 1 AND f.deadline <= ?))"
+		"  ORDER BY f.msg, f.idx LIMIT ?)"
+		" ORDER BY msg, idx", "iiii", msg, msg, (int64_t)now_ms, (int64_t)max);
+	void *arr;
+	int r = store_rows(s, sizeof(**out), frag_from_row, frags_release, &arr, n);
 
-	*out = NULL;
-	*n = 0;
-	if (s == NULL)
-		return ERR_IO;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 64;
-			f = xrealloc(f, cap * sizeof(*f));
-		}
-		frag_from_row(s, &f[cnt++]);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		store_out_frags_free(f, cnt);
-		return ERR_IO;
-	}
-	*out = f;
-	*n = cnt;
-	return 0;
+	*out = arr;
+	return r;
 }
 
 void
@@ -184,8 +177,10 @@ static const char out_cols[] =
 	" (SELECT COALESCE(SUM(tries), 0) FROM out_frag WHERE msg = out_msg.id) FROM out_msg";
 
 static void
-msg_from_row(sqlite3_stmt *s, struct store_out_msg *m)
+msg_from_row(sqlite3_stmt *s, void *out)
 {
+	struct store_out_msg *m = out;
+
 	memset(m, 0, sizeof(*m));
 	m->id = sqlite3_column_int64(s, 0);
 	store_col_blob(s, 1, m->msg_id, sizeof(m->msg_id));
@@ -208,19 +203,16 @@ store_out_get(struct store *st, int64_t id, struct store_out_msg *m)
 {
 	char *sql = xasprintf("%s WHERE id = ?", out_cols);
 	sqlite3_stmt *s = store_prep(st, sql, "i", id);
-	int rc;
 
 	free(sql);
 	memset(m, 0, sizeof(*m));
-	if (s == NULL)
-		return ERR_IO;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		msg_from_row(s, m);
-	sqlite3_finalize(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? ERR_NOT_FOUND : ERR_IO;
+	return store_row(s, msg_from_row, m);
+}
+
+static void
+msgs_release(void *arr, size_t n)
+{
+	store_out_msgs_free(arr, n);
 }
 
 int
@@ -228,30 +220,13 @@ store_out_list(struct store *st, struct store_out_msg **out, size_t *n)
 {
 	char *sql = xasprintf("%s ORDER BY id DESC", out_cols);
 	sqlite3_stmt *s = store_prep(st, sql, "");
-	struct store_out_msg *m = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc;
+	void *arr;
+	int r;
 
 	free(sql);
-	*out = NULL;
-	*n = 0;
-	if (s == NULL)
-		return ERR_IO;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			m = xrealloc(m, cap * sizeof(*m));
-		}
-		msg_from_row(s, &m[cnt++]);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		store_out_msgs_free(m, cnt);
-		return ERR_IO;
-	}
-	*out = m;
-	*n = cnt;
-	return 0;
+	r = store_rows(s, sizeof(**out), msg_from_row, msgs_release, &arr, n);
+	*out = arr;
+	return r;
 }
 
 void
@@ -271,32 +246,20 @@ store_out_msgs_free(struct store_out_msg *m, size_t n)
 	free(m);
 }
 
+static void
+idx_row(sqlite3_stmt *s, void *out)
+{
+	*(uint32_t *)out = (uint32_t)sqlite3_column_int64(s, 0);
+}
+
 int
 store_out_failed_list(struct store *st, int64_t id, uint32_t **idx, size_t *n)
 {
 	sqlite3_stmt *s = store_prep(st,
 		"SELECT idx FROM out_frag WHERE msg = ? AND state = 3 ORDER BY idx", "i", id);
-	uint32_t *v = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc;
+	void *arr;
+	int r = store_rows(s, sizeof(**idx), idx_row, NULL, &arr, n);
 
-	*idx = NULL;
-	*n = 0;
-	if (s == NULL)
-		return ERR_IO;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			v = xrealloc(v, cap * sizeof(*v));
-		}
-		v[cnt++] = (uint32_t)sqlite3_column_int64(s, 0);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		free(v);
-		return ERR_IO;
-	}
-	*idx = v;
-	*n = cnt;
-	return 0;
+	*idx = arr;
+	return r;
 }

@@ -74,6 +74,49 @@ queue(struct store *st, uint32_t count)
 	return id;
 }
 
+/* The due query picks from the index, then reads bodies: oldest message
+ * first, fragments in order, at most max, due sends before their deadline
+ * excluded, acked ones never. */
+static void
+test_outbox_due_order_and_limit(void)
+{
+	struct store *st = open_at(":memory:");
+	struct store_out_frag *f;
+	struct store_out_msg m;
+	uint8_t sid[STORE_SURB_ID_LEN], key[8] = { 0 };
+	int64_t a = queue(st, 5), b = queue(st, 4);
+	size_t n;
+	bool newly;
+
+	memset(sid, 7, sizeof(sid));
+	CHECK_EQ(store_out_sent(st, a, 0, 9000, sid, key, sizeof(key)), 0);
+	CHECK_EQ(store_out_acked(st, a, 0, &newly), 0);
+	CHECK_EQ(store_out_sent(st, a, 1, 9000, sid, key, sizeof(key)), 0);
+	CHECK_EQ(store_out_due(st, 0, 1000, 5, &f, &n), 0);
+	CHECK_EQ(n, 5);
+	CHECK_EQ(f[0].msg, a);
+	CHECK_EQ(f[0].index, 2);
+	CHECK_EQ(f[2].index, 4);
+	CHECK_EQ(f[3].msg, b);
+	CHECK_EQ(f[3].index, 0);
+	CHECK_EQ(f[4].index, 1);
+	CHECK_EQ(f[4].body[0], 1);
+	store_out_frags_free(f, n);
+	/* past its deadline, fragment 1 of a is due again, in order */
+	CHECK_EQ(store_out_due(st, a, 9000, 100, &f, &n), 0);
+	CHECK_EQ(n, 4);
+	CHECK_EQ(f[0].index, 1);
+	CHECK_EQ(f[0].tries, 1);
+	store_out_frags_free(f, n);
+	CHECK_EQ(store_out_get(st, a, &m), 0);
+	CHECK_EQ(m.acked, 1);
+	CHECK_EQ(m.sent, 1);
+	CHECK_EQ(m.pending, 3);
+	CHECK_EQ(m.sends, 2);
+	store_out_msg_clear(&m);
+	store_free(st);
+}
+
 static void
 test_outbox_states(void)
 {
@@ -239,6 +282,7 @@ main(int argc, char **argv)
 	crypto_init();
 	RUN(test_meta_and_contacts);
 	RUN(test_outbox_states);
+	RUN(test_outbox_due_order_and_limit);
 	RUN(test_outbox_failure);
 	RUN(test_persistence);
 	RUN(test_newer_schema_refused);
