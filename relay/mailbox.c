@@ -309,8 +309,25 @@ limits_of(const struct relay_config *c)
 	l.max_msgs_per_box = (uint32_t)MIN(c->mbox_max_messages, UINT32_MAX);
 	l.max_bytes_per_box = c->mbox_max_bytes;
 	l.ttl_seconds = c->mbox_ttl_s;
+	l.time_grain = c->mbox_time_grain_s;
 	l.max_total_bytes = c->mbox_disk_cap;
 	return l;
+}
+
+/* Sweep often enough that a message outlives its TTL by at most about
+ * half the shorter of the TTL and the time grain (and never more than
+ * 30 s late): a message can only expire once a grain has passed. */
+static void
+arm_expiry(struct mailbox *mb)
+{
+	const struct relay_config *c = &mb->r->cfg;
+	uint64_t grain = c->mbox_time_grain_s ? c->mbox_time_grain_s : MBOX_TIME_GRAIN;
+	uint64_t s = MIN(MIN(c->mbox_ttl_s ? c->mbox_ttl_s : grain, grain) / 2,
+			 MBOX_TIME_GRAIN / 2);
+	struct timeval tv = { (time_t)MAX(s, 1), 0 };
+
+	event_del(mb->expire);
+	event_add(mb->expire, &tv);
 }
 
 void
@@ -319,6 +336,7 @@ mailbox_apply_limits(struct mailbox *mb)
 	struct mbox_limits l = limits_of(&mb->r->cfg);
 
 	mbox_store_set_limits(mb->store, &l);
+	arm_expiry(mb);
 }
 
 static void
@@ -338,7 +356,6 @@ mailbox_new(struct mailbox **out, struct relay *r)
 {
 	struct mailbox *mb = xcalloc(1, sizeof(*mb));
 	struct mbox_limits l = limits_of(&r->cfg);
-	struct timeval tv = { MBOX_TIME_GRAIN / 2, 0 };
 	char *path = xasprintf("%s/mailbox.db", r->cfg.datadir);
 	int rc;
 
@@ -352,7 +369,7 @@ mailbox_new(struct mailbox **out, struct relay *r)
 	}
 	mb->commit = mbox_commit_new(mb->store, r->base, 0, 0);
 	mb->expire = event_new(r->base, -1, EV_PERSIST, on_expire, mb);
-	event_add(mb->expire, &tv);
+	arm_expiry(mb);
 	*out = mb;
 	return 0;
 }

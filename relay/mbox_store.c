@@ -522,15 +522,22 @@ finish_txn(struct mbox_store *s, bool ok, const struct delta *d)
 	return ok ? 0 : ERR_IO;
 }
 
+static uint64_t
+grain_of(const struct mbox_limits *lim)
+{
+	return lim->time_grain ? lim->time_grain : MBOX_TIME_GRAIN;
+}
+
 int
 mbox_store_apply(struct mbox_store *s, struct mbox_op *ops, size_t n, uint64_t now)
 {
-	uint64_t received = now - now % MBOX_TIME_GRAIN;
+	uint64_t received;
 	struct delta d = { 0 };
 	bool ok = true, fatal_err = false;
 	int r;
 
 	pthread_mutex_lock(&s->wmu);
+	received = now - now % grain_of(&s->lim);
 	if (step_done(s->ws[W_BEGIN]) < 0) {
 		log_sql(s, s->w, "begin");
 		for (size_t i = 0; i < n; i++)
@@ -602,19 +609,20 @@ mbox_store_ack(struct mbox_store *s, const uint8_t box[static MBOX_ID_LEN],
 int
 mbox_store_expire(struct mbox_store *s, uint64_t now, uint64_t *removed)
 {
-	uint64_t ttl, cutoff, total = 0;
+	uint64_t ttl, grain, cutoff, total = 0;
 	int r = 0;
 
 	if (removed)
 		*removed = 0;
 	pthread_mutex_lock(&s->wmu);
 	ttl = s->lim.ttl_seconds;
+	grain = grain_of(&s->lim);
 	pthread_mutex_unlock(&s->wmu);
 	/* A message stored as minute m arrived before m + GRAIN: it has been
 	 * kept at least ttl once m + GRAIN + ttl <= now. */
-	if (ttl == 0 || now < ttl + MBOX_TIME_GRAIN)
+	if (ttl == 0 || now < ttl + grain)
 		return 0;
-	cutoff = now - ttl - MBOX_TIME_GRAIN;
+	cutoff = now - ttl - grain;
 
 	/* Delete in chunks, each its own transaction, so deposits are not
 	 * held up behind one long delete. */

@@ -30,6 +30,8 @@ struct mbox_limits {
 	uint64_t max_bytes_per_box;	/* sum of entry sizes in one mailbox */
 	uint64_t ttl_seconds;		/* kept at least this long, at most a grain more */
 	uint64_t max_total_bytes;	/* sum of entry sizes in the whole store */
+	uint32_t time_grain;		/* arrival rounding in seconds; 0: MBOX_TIME_GRAIN
+					 * (tests use 1 to make expiry quick) */
 };
 
 /* Defaults: 10000 messages and 32 MiB per mailbox, 14 days, 2 GiB in all. */

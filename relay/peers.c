@@ -126,6 +126,20 @@ check_congested(struct conn *c)
 		set_congested(c, true);
 }
 
+/* LinkSocketBuffer: a fixed kernel buffer per link bounds what a stalled
+ * peer can hold of ours, and makes backpressure reach the sender sooner. */
+static void
+set_sockopts(const struct peers *p, int fd)
+{
+	int one = 1, sz = (int)p->r->cfg.link_sockbuf;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (sz) {
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	}
+}
+
 static const char *
 peer_label(const struct conn *c)
 {
@@ -376,7 +390,6 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, i
 	struct relay *r = p->r;
 	struct bufferevent *bev;
 	char name[64] = "client";
-	int one = 1;
 
 	if (r->draining || p->nconns >= r->cfg.max_connections) {
 		r->st.links_failed++;
@@ -384,7 +397,7 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, i
 		evutil_closesocket(fd);
 		return;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	set_sockopts(p, fd);
 	evutil_make_socket_nonblocking(fd);
 	bev = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
@@ -422,7 +435,7 @@ dial(struct peers *p, const struct dirdoc_relay *dr)
 	struct link *l = NULL;
 	struct conn *c;
 	char name[64];
-	int fd, one = 1;
+	int fd;
 
 	if (p->nconns >= r->cfg.max_connections)
 		return NULL;
@@ -437,7 +450,7 @@ dial(struct peers *p, const struct dirdoc_relay *dr)
 		link_free(l);
 		return NULL;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	set_sockopts(p, fd);
 	bev = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		close(fd);

@@ -165,11 +165,9 @@ render(struct wbuf *w, void *arg)
 	metrics_gauge(w, "burrow_relay_epoch", "Current epoch.", r->epoch);
 	metrics_gauge(w, "burrow_relay_consensus_epoch", "Epoch of the newest consensus.",
 		      r->cons ? r->cons->epoch : 0);
-	metrics_gauge(w, "burrow_relay_consensus_relays", "Relays in the newest consensus.",
-		      r->cons ? r->cons->nrelays : 0);
-	metrics_gauge(w, "burrow_relay_consensus_known_relays",
-		      "Relays routable now: the newest consensus and, during the grace window, "
-		      "the one before it.", known_relays(r, now));
+	metrics_gauge(w, "burrow_relay_consensus_relays",
+		      "Relays known: the newest consensus and, during the grace window, the one "
+		      "before it.", known_relays(r, now));
 	metrics_gauge(w, "burrow_relay_packet_key_age_seconds",
 		      "Age of the current epoch's packet key.",
 		      k && now > k->created ? now - k->created : 0);
@@ -353,9 +351,11 @@ relay_reload(struct relay *r, const struct relay_config *cfg)
 	r->cfg.queue_limit = cfg->queue_limit;
 	r->cfg.key_grace_s = cfg->key_grace_s;
 	r->cfg.drain_timeout_s = cfg->drain_timeout_s;
+	r->cfg.link_sockbuf = cfg->link_sockbuf;
 	r->cfg.mbox_max_messages = cfg->mbox_max_messages;
 	r->cfg.mbox_max_bytes = cfg->mbox_max_bytes;
 	r->cfg.mbox_ttl_s = cfg->mbox_ttl_s;
+	r->cfg.mbox_time_grain_s = cfg->mbox_time_grain_s;
 	r->cfg.mbox_disk_cap = cfg->mbox_disk_cap;
 	peers_apply_limits(r->peers);
 	if (r->mbox)

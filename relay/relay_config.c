@@ -38,6 +38,8 @@ static const struct config_key relay_keys[] = {
 	{ "MailboxMaxMessages", false, false },
 	{ "MailboxMaxBytes", false, false },
 	{ "MailboxTTL", false, false },
+	{ "MailboxTimeGrain", false, false },
+	{ "LinkSocketBuffer", false, false },
 	{ "MailboxDiskCap", false, false },
 };
 
@@ -199,6 +201,8 @@ fill(struct relay_config *rc, struct config *cfg)
 					UINT64_C(64) << 20);
 	rc->mbox_ttl_s = config_u64(cfg, "MailboxTTL", 1, UINT64_C(10) * 365 * 86400,
 				    UINT64_C(7) * 86400);
+	rc->link_sockbuf = (uint32_t)config_u64(cfg, "LinkSocketBuffer", 0, 64u << 20, 0);
+	rc->mbox_time_grain_s = (uint32_t)config_u64(cfg, "MailboxTimeGrain", 1, 60, 60);
 	rc->mbox_disk_cap = config_u64(cfg, "MailboxDiskCap", 1 << 20, UINT64_C(1) << 50,
 				       UINT64_C(4) << 30);
 }

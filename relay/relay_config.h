@@ -55,11 +55,13 @@ struct relay_config {
 	uint64_t epoch_seconds;		/* until a consensus says otherwise */
 	uint64_t replay_entries;	/* replay tags held per packet key (not reloadable) */		/* previous packet key kept after an epoch change */
 	uint32_t drain_timeout_s;
+	uint32_t link_sockbuf;		/* SO_SNDBUF/SO_RCVBUF of links, 0 = kernel's */
 
 	/* Mailbox role. */
 	uint64_t mbox_max_messages;
 	uint64_t mbox_max_bytes;
 	uint64_t mbox_ttl_s;
+	uint32_t mbox_time_grain_s;	/* arrival rounding; 60 unless testing */
 	uint64_t mbox_disk_cap;
 };
 

@@ -8,7 +8,7 @@
  *                   [--delay MS] [--next-epoch]
  *   testclient inject DIRURL NICK FILE [--repeat N]
  *                   [--metrics-port P --expect N [--metric NAME]]
- *   testclient raw DIRURL NICK garbage|truncated|oversize|silent
+ *   testclient raw DIRURL NICK garbage|truncated|oversize|silent|unknown-relay
  *   testclient fetch DIRURL NICK SEEDHEX [--ack] [--wrong-key] [--replay]
  *                   [--no-auth] [--malformed] [--rounds N] [--cut]
  *   testclient keygen          (prints a fresh identity seed in hex)
@@ -160,7 +160,7 @@ pump(int fd, struct link *l, enum link_event *ev, struct link_frame *fr)
 }
 
 static struct link *
-open_link(const struct dirdoc_relay *dr, int *fdp)
+open_link_as(const struct dirdoc_relay *dr, int *fdp, const struct id_keypair *self)
 {
 	struct link *l = NULL;
 	enum link_event ev;
@@ -170,7 +170,7 @@ open_link(const struct dirdoc_relay *dr, int *fdp)
 	*fdp = -1;
 	if ((fd = tc_connect(dr->host, dr->port)) < 0)
 		return NULL;
-	if (link_new_initiator(&l, dr->link_pk, dr->id_pk, NULL) != 0) {
+	if (link_new_initiator(&l, dr->link_pk, dr->id_pk, self) != 0) {
 		close(fd);
 		return NULL;
 	}
@@ -186,6 +186,12 @@ open_link(const struct dirdoc_relay *dr, int *fdp)
 	}
 	*fdp = fd;
 	return l;
+}
+
+static struct link *
+open_link(const struct dirdoc_relay *dr, int *fdp)
+{
+	return open_link_as(dr, fdp, NULL);
 }
 
 static void
@@ -488,6 +494,29 @@ cmd_raw(struct dirdoc_consensus *c, int argc, char **argv)
 	if (argc < 3 || (dr = by_nick(c, argv[1])) == NULL)
 		return 2;
 	how = argv[2];
+	if (strcmp(how, "unknown-relay") == 0) {
+		/* An authenticated relay no consensus lists: expect CLOSE with
+		 * reason UNKNOWN_PEER. */
+		struct id_keypair *self = id_keypair_new();
+		enum link_event ev;
+		struct link_frame fr;
+		bool refused = false;
+
+		if ((l = open_link_as(dr, &fd, self)) == NULL) {
+			id_keypair_free(self);
+			return 1;
+		}
+		while (pump(fd, l, &ev, &fr) == 0)
+			if (ev == LINK_EV_FRAME && fr.type == LINK_FRAME_CLOSE) {
+				refused = fr.close_reason == LINK_CLOSE_UNKNOWN_PEER;
+				break;
+			}
+		printf("%s\n", refused ? "refused" : "not refused");
+		close(fd);
+		link_free(l);
+		id_keypair_free(self);
+		return refused ? 0 : 1;
+	}
 	if (strcmp(how, "oversize") == 0) {
 		uint8_t plain[LINK_PLAIN_LEN], rec[LINK_RECORD_LEN];
 

@@ -9,33 +9,11 @@ T=$E2E_TMP
 ok() { pass "mailbox/$1"; }
 bad() { fail "mailbox/$1" "$2"; }
 freeport() { free_port; }
-metric() {	# node name: print the value of a metric line
-	curl -s "http://127.0.0.1:$(cat "$T/$1.mport")/metrics" | awk -v n="$2" '$1 == n { print $2 }'
-}
-ge() { v=$(metric "$1" "$2"); [ -n "$v" ] && [ "$v" -ge "$3" ]; }
+metric() { e2e_metric "$@"; }
+ge() { e2e_metric_ge "$@"; }
 
 EPOCH=6
-AUTHLINES=""
-for i in 1 2 3; do
-	p=$(freeport)
-	echo "$p" > "$T/a$i.port"
-	pk=$($DIR keygen --out "$T/a$i.key" | tail -n 1)
-	AUTHLINES="${AUTHLINES}Authority $pk 127.0.0.1:$p
-"
-done
-for i in 1 2 3; do
-	mkdir -p "$T/a$i"
-	{
-		echo "IdentityKeyFile $T/a$i.key"
-		echo "Listen 127.0.0.1:$(cat "$T/a$i.port")"
-		echo "EpochSeconds $EPOCH"
-		echo "DataDirectory $T/a$i"
-		printf "%s" "$AUTHLINES"
-	} > "$T/a$i.conf"
-	$DIR --config "$T/a$i.conf" 2>"$T/a$i.log" &
-	E2E_PIDS="$E2E_PIDS $!"
-done
-DIRURL="http://127.0.0.1:$(cat "$T/a1.port")"
+e2e_authorities 3 $EPOCH
 
 start_relay() {	# name
 	$RELAY -f "$T/$1.conf" 2>>"$T/$1.log" &
@@ -62,7 +40,7 @@ for n in X Y M; do
 	} > "$T/$n.conf"
 	start_relay $n
 done
-wait_for 40 ge X burrow_relay_consensus_relays 3 && wait_for 20 ge M burrow_relay_consensus_relays 3 || \
+e2e_wait_view 40 3 X Y M || \
 	bad consensus "$(tail -n 3 "$T/M.log")"
 
 OWNER=$($RELAY testclient keygen)
