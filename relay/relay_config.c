@@ -41,6 +41,8 @@ static const struct config_key relay_keys[] = {
 	{ "MailboxTimeGrain", false, false },
 	{ "LinkSocketBuffer", false, false },
 	{ "MailboxDiskCap", false, false },
+	{ "UnroutedHoldMs", false, false },
+	{ "LogDepositPeers", false, false },
 };
 
 const char *
@@ -205,6 +207,8 @@ fill(struct relay_config *rc, struct config *cfg)
 	rc->mbox_time_grain_s = (uint32_t)config_u64(cfg, "MailboxTimeGrain", 1, 60, 60);
 	rc->mbox_disk_cap = config_u64(cfg, "MailboxDiskCap", 1 << 20, UINT64_C(1) << 50,
 				       UINT64_C(4) << 30);
+	rc->unrouted_hold_ms = (uint32_t)config_u64(cfg, "UnroutedHoldMs", 0, 60000, 2000);
+	rc->log_deposit_peers = config_bool(cfg, "LogDepositPeers", false);
 }
 
 int

@@ -53,9 +53,10 @@ struct relay_config {
 	unsigned queue_limit;		/* packets waiting in the mix, all stages */
 	uint32_t key_grace_s;
 	uint64_t epoch_seconds;		/* until a consensus says otherwise */
-	uint64_t replay_entries;	/* replay tags held per packet key (not reloadable) */		/* previous packet key kept after an epoch change */
+	uint64_t replay_entries;	/* replay tags held per packet key (not reloadable) */
 	uint32_t drain_timeout_s;
 	uint32_t link_sockbuf;		/* SO_SNDBUF/SO_RCVBUF of links, 0 = kernel's */
+	uint32_t unrouted_hold_ms;	/* hold for an unknown next hop, 0 = drop at once */
 
 	/* Mailbox role. */
 	uint64_t mbox_max_messages;
@@ -63,6 +64,7 @@ struct relay_config {
 	uint64_t mbox_ttl_s;
 	uint32_t mbox_time_grain_s;	/* arrival rounding; 60 unless testing */
 	uint64_t mbox_disk_cap;
+	bool log_deposit_peers;		/* log each new previous-hop address of deposits */
 };
 
 /* Load and validate the file at path. Returns 0 with *out filled (free

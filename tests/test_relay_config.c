@@ -34,6 +34,10 @@ test_defaults(void)
 	CHECK(rc.workers >= 1);
 	CHECK_EQ(rc.handshake_timeout_s, 10);
 	CHECK_EQ(rc.queue_limit, 65536);
+	CHECK_EQ(rc.unrouted_hold_ms, 2000);
+	CHECK(!rc.log_deposit_peers);
+	CHECK_EQ(rc.mbox_time_grain_s, 60);
+	CHECK_EQ(rc.link_sockbuf, 0);
 	relay_config_clear(&rc);
 }
 
@@ -46,7 +50,9 @@ test_all_keys(void)
 		"MetricsListen 127.0.0.1:9309\nLogLevel info\nLogFile /tmp/l\nMaxHopDelayMs 50\n"
 		"Workers 2\nMaxConnections 10\nPeerRateLimit 0\nHandshakeTimeout 2\n"
 		"IdleTimeout 9\nQueueLimit 100\nKeyGrace 1\nEpochSeconds 4\nDrainTimeout 3\n"
-		"MailboxMaxMessages 7\nMailboxMaxBytes 4096\nMailboxTTL 60\nMailboxDiskCap 2000000\n";
+		"MailboxMaxMessages 7\nMailboxMaxBytes 4096\nMailboxTTL 60\nMailboxDiskCap 2000000\n"
+		"MailboxTimeGrain 1\nLinkSocketBuffer 65536\nReplayCacheEntries 4096\n"
+		"UnroutedHoldMs 0\nLogDepositPeers 1\n";
 
 	CHECK_EQ(parse(&rc, text, &errs), 0);
 	if (errs)
@@ -61,6 +67,12 @@ test_all_keys(void)
 	CHECK_EQ(rc.epoch_seconds, 4);
 	CHECK_EQ(rc.mbox_max_messages, 7);
 	CHECK_EQ(rc.mbox_disk_cap, 2000000);
+	CHECK_EQ(rc.mbox_time_grain_s, 1);
+	CHECK_EQ(rc.link_sockbuf, 65536);
+	CHECK_EQ(rc.replay_entries, 4096);
+	CHECK_EQ(rc.key_grace_s, 1);
+	CHECK_EQ(rc.unrouted_hold_ms, 0);
+	CHECK(rc.log_deposit_peers);
 	CHECK_STR(relay_roles_str(rc.roles), "mix,mailbox");
 	relay_config_clear(&rc);
 }
