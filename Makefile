@@ -134,9 +134,15 @@ demo: all
 check-includes:
 	@sh .ci/check-includes.sh
 
+DOCDIR     ?= $(PREFIX)/share/doc/burrow
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
 install: all
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	sed 's|/usr/local/bin|$(BINDIR)|g' relay/burrow-relay.service \
+		> $(DESTDIR)$(UNITDIR)/burrow-relay.service
+	install -m 0644 relay/burrow-relay.conf.sample directory/burrow-dir.conf.sample \
+		README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <sodium.h>
 
 #include <event2/event.h>
@@ -39,7 +42,12 @@ struct mailbox {
 	struct event *expire;
 	uint64_t deposits, dup, refused_full, refused_queue, io_errors, acks_sent, ack_fail;
 	uint64_t fetch_ok, fetch_refused, slots_sent, acked;
+	uint32_t *dep_peers;		/* LogDepositPeers: addresses logged so far */
+	size_t ndep_peers;
 };
+
+/* LogDepositPeers remembers at most this many addresses. */
+#define DEP_PEERS_MAX 4096
 
 struct put_ctx {
 	struct mailbox *mb;
@@ -99,11 +107,37 @@ on_put(int result, size_t n_deleted, void *arg)
 		relay_drain_check(mb->r);
 }
 
+/* LogDepositPeers: "deposits arrive from peer A.B.C.D" once per address,
+ * so that a test harness can show that every deposit came from a relay and
+ * none straight from a sender. */
+static void
+note_peer(struct mailbox *mb, uint32_t from)
+{
+	char a[INET_ADDRSTRLEN];
+	struct in_addr in;
+
+	if (!mb->r->cfg.log_deposit_peers || from == 0)
+		return;
+	for (size_t i = 0; i < mb->ndep_peers; i++)
+		if (mb->dep_peers[i] == from)
+			return;
+	if (mb->ndep_peers == DEP_PEERS_MAX)
+		return;
+	if (mb->dep_peers == NULL)
+		mb->dep_peers = xcalloc(DEP_PEERS_MAX, sizeof(*mb->dep_peers));
+	mb->dep_peers[mb->ndep_peers++] = from;
+	in.s_addr = from;
+	if (inet_ntop(AF_INET, &in, a, sizeof(a)) != NULL)
+		log_notice(LD_MBOX, "deposits arrive from peer %s", a);
+}
+
 void
-mailbox_deliver(struct mailbox *mb, const struct sphinx_result *res)
+mailbox_deliver(struct mailbox *mb, const struct sphinx_result *res, uint32_t from)
 {
 	struct put_ctx *p = xcalloc(1, sizeof(*p));
 	int rc;
+
+	note_peer(mb, from);
 
 	p->mb = mb;
 	p->has_ack = res->has_ack;
@@ -382,6 +416,7 @@ mailbox_free(struct mailbox *mb)
 	mbox_commit_free(mb->commit);
 	mbox_store_free(mb->store);
 	event_free(mb->expire);
+	free(mb->dep_peers);
 	while (mb->sess)
 		mailbox_conn_closed(mb, mb->sess->conn);
 	free(mb);

@@ -4,7 +4,7 @@
  * the sender chose (capped by MaxHopDelayMs) is honoured with a timer, and
  * the packet is forwarded to the next node by id, or handed to the mailbox
  * for DELIVER. A packet whose next hop no consensus we hold lists waits a
- * little (UNROUTED_MS, at most UNROUTED_MAX packets) while a fresher
+ * little (UnroutedHoldMs, at most UNROUTED_MAX packets) while a fresher
  * consensus is fetched: a relay that just joined is in the sender's view
  * before it is in ours. Everything the mix holds is bounded by QueueLimit;
  * above it reading stops on every link until the queue is half empty. */
@@ -34,6 +34,7 @@ struct job {
 	uint8_t pk[RELAY_MAX_PKEYS][X_PK_LEN];
 	int rc;
 	size_t used_key;
+	uint32_t from;		/* previous hop's IPv4 address, 0 if local */
 	struct sphinx_result res;
 };
 
@@ -46,7 +47,6 @@ struct delayed {
 };
 
 #define UNROUTED_MAX 256
-#define UNROUTED_MS 2000
 
 struct unrouted {
 	struct unrouted *next;
@@ -192,13 +192,13 @@ hold_unrouted(struct mix *m, const uint8_t next_id[static NODE_ID_LEN], const ui
 	struct unrouted *u;
 
 	relay_refresh_consensus(r);
-	if (m->nunrouted >= UNROUTED_MAX || r->draining) {
+	if (r->cfg.unrouted_hold_ms == 0 || m->nunrouted >= UNROUTED_MAX || r->draining) {
 		drop(m, DROP_NO_ROUTE);
 		return;
 	}
 	u = xmalloc(sizeof(*u));
 	u->next = NULL;
-	u->deadline_ns = mono_ns() + UNROUTED_MS * 1000000ull;
+	u->deadline_ns = mono_ns() + r->cfg.unrouted_hold_ms * 1000000ull;
 	memcpy(u->next_id, next_id, NODE_ID_LEN);
 	memcpy(u->pkt, pkt, SPHINX_PACKET_LEN);
 	*m->unrouted_tail = u;
@@ -215,7 +215,7 @@ forward(struct mix *m, const uint8_t next_id[static NODE_ID_LEN], const uint8_t 
 	int rc;
 
 	if (sodium_memcmp(next_id, r->node_id, NODE_ID_LEN) == 0) {
-		mix_packet_in(m, pkt);	/* a path through us twice */
+		mix_packet_in(m, pkt, 0);	/* a path through us twice */
 		return;
 	}
 	rc = peers_send_packet(r->peers, next_id, pkt);
@@ -346,7 +346,7 @@ finish(struct mix *m, struct job *j)
 			return;
 		}
 		r->st.delivered++;
-		mailbox_deliver(r->mbox, &j->res);
+		mailbox_deliver(r->mbox, &j->res, j->from);
 		return;
 	}
 	if (!(r->cfg.roles & RELAY_ROLE_MIX)) {	/* a mailbox-only node is always last */
@@ -402,7 +402,7 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-mix_packet_in(struct mix *m, const uint8_t pkt[static SPHINX_PACKET_LEN])
+mix_packet_in(struct mix *m, const uint8_t pkt[static SPHINX_PACKET_LEN], uint32_t from)
 {
 	struct relay *r = m->r;
 	struct pkey *keys[RELAY_MAX_PKEYS];
@@ -423,6 +423,7 @@ mix_packet_in(struct mix *m, const uint8_t pkt[static SPHINX_PACKET_LEN])
 	else
 		j = xmalloc(sizeof(*j));
 	memcpy(j->pkt, pkt, SPHINX_PACKET_LEN);
+	j->from = from;
 	j->nkeys = n;
 	for (size_t i = 0; i < n; i++) {
 		j->epoch[i] = keys[i]->epoch;

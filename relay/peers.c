@@ -48,6 +48,7 @@ struct conn {
 	uint64_t vet_until_ns;
 	uint8_t node_id[NODE_ID_LEN];
 	char fp[FINGERPRINT_LEN + 1];
+	uint32_t addr;		/* the peer's IPv4 address, network order */
 	uint8_t (*pending)[SPHINX_PACKET_LEN];
 	size_t npend;
 };
@@ -295,7 +296,7 @@ on_frame(struct linkconn *lc, const struct link_frame *fr, void *arg)
 			return;
 		}
 		r->st.packets_in++;
-		mix_packet_in(r->mix, fr->data);
+		mix_packet_in(r->mix, fr->data, c->addr);
 		break;
 	case LINK_FRAME_CONTROL:
 		if (r->mbox && !c->outgoing)
@@ -389,6 +390,7 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, i
 	struct peers *p = arg;
 	struct relay *r = p->r;
 	struct bufferevent *bev;
+	struct conn *c;
 	char name[64] = "client";
 
 	if (r->draining || p->nconns >= r->cfg.max_connections) {
@@ -405,7 +407,9 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, i
 		return;
 	}
 	snprintf(name, sizeof(name), "in %llu", (unsigned long long)(p->next_id + 1));
-	conn_new(p, bev, link_new_responder(r->link, r->id), false, name);
+	c = conn_new(p, bev, link_new_responder(r->link, r->id), false, name);
+	if (sa->sa_family == AF_INET && (size_t)slen >= sizeof(struct sockaddr_in))
+		c->addr = ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
 }
 
 static struct conn *
@@ -466,6 +470,7 @@ dial(struct peers *p, const struct dirdoc_relay *dr)
 	snprintf(name, sizeof(name), "to %.40s:%u", dr->host, dr->port);
 	c = conn_new(p, bev, l, true, name);
 	memcpy(c->node_id, dr->node_id, NODE_ID_LEN);
+	c->addr = sin.sin_addr.s_addr;
 	key_fingerprint(c->fp, dr->id_pk, ID_PK_LEN);
 	c->has_node = true;
 	log_debug(LD_NET, "dialing %s at %s:%u", c->fp, dr->host, dr->port);

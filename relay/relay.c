@@ -357,6 +357,8 @@ relay_reload(struct relay *r, const struct relay_config *cfg)
 	r->cfg.mbox_ttl_s = cfg->mbox_ttl_s;
 	r->cfg.mbox_time_grain_s = cfg->mbox_time_grain_s;
 	r->cfg.mbox_disk_cap = cfg->mbox_disk_cap;
+	r->cfg.unrouted_hold_ms = cfg->unrouted_hold_ms;
+	r->cfg.log_deposit_peers = cfg->log_deposit_peers;
 	peers_apply_limits(r->peers);
 	if (r->mbox)
 		mailbox_apply_limits(r->mbox);

@@ -170,8 +170,9 @@ void peers_apply_limits(struct peers *p);
 
 struct mix *mix_new(struct relay *r);
 void mix_free(struct mix *m);
-/* A packet arrived on a link. Called on the loop thread. */
-void mix_packet_in(struct mix *m, const uint8_t pkt[static SPHINX_PACKET_LEN]);
+/* A packet arrived on a link from the IPv4 address from (network order;
+ * 0 when it comes from this node itself). Called on the loop thread. */
+void mix_packet_in(struct mix *m, const uint8_t pkt[static SPHINX_PACKET_LEN], uint32_t from);
 /* A new consensus arrived: send the packets held for an unknown next hop
  * that it lists. */
 void mix_consensus_changed(struct mix *m);
@@ -190,8 +191,10 @@ void mix_send_local(struct mix *m, const uint8_t first_hop[static NODE_ID_LEN],
 
 int MUST_CHECK mailbox_new(struct mailbox **out, struct relay *r);
 void mailbox_free(struct mailbox *mb);
-/* A DELIVER result from the mix (copied). */
-void mailbox_deliver(struct mailbox *mb, const struct sphinx_result *res);
+/* A DELIVER result from the mix (copied) that arrived over a link from the
+ * IPv4 address from (network order, 0 if none): with LogDepositPeers on,
+ * the first deposit from each address is logged. */
+void mailbox_deliver(struct mailbox *mb, const struct sphinx_result *res, uint32_t from);
 /* A control message from a link (fetch protocol). */
 void mailbox_control(struct mailbox *mb, uint64_t conn, const uint8_t *msg, size_t len);
 /* The link conn closed: forget its session. */
