@@ -687,6 +687,12 @@ sim_run_cmd(int argc, char **argv)
 		if (report_write(out, r.msgs, r.sc->messages, stats, r.net.n, path, wall,
 				 r.net.netns ? &obs : NULL, &delivery, &leak) < 0)
 			rc = 1;
+		if (r.net.netns && delivery > 0 && r.ndeposits == 0) {
+			fprintf(stderr, "burrow-sim: messages were delivered but no mailbox node "
+				"logged a deposit source; cannot check that no sender deposited "
+				"directly\n");
+			rc = 1;
+		}
 		if (leak) {
 			fprintf(stderr, "burrow-sim: a mailbox node received a deposit straight "
 				"from a sender's address: see summary.json\n");

@@ -237,11 +237,14 @@ simnet_plan(struct simnet *net, const char *dir, unsigned nauth, unsigned nrelay
 			text = xasprintf("# %s %s, written by burrow-sim\n"
 					 "Nickname %s\nListen %s:%u\nDataDirectory %s\n%s"
 					 "Roles %s\nMetricsListen %s:%u\n"
-					 "Contact sim@localhost\nLogLevel info\n",
+					 "Contact sim@localhost\nLogLevel info\n%s",
 					 role_names[n->role], n->name, n->name, n->host, n->port,
 					 n->datadir, auths,
 					 n->role == SIMNODE_MAILBOX ? "mailbox" : "mix", n->host,
-					 n->metrics_port);
+					 n->metrics_port,
+					 net->netns && n->role == SIMNODE_MAILBOX ?
+					 "# the harness reads deposit sources from this log\n"
+					 "LogDepositPeers 1\n" : "");
 		r = write_file(n->conf, text, 0600);
 		free(text);
 		if (r < 0) {
