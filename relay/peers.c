@@ -141,6 +141,24 @@ set_sockopts(const struct peers *p, int fd)
 	}
 }
 
+/* Dial from the address we listen on (unless that is 0.0.0.0), so that
+ * the next hop sees the address the consensus lists for us, on a host
+ * with several addresses as on loopback tests with 127.0.0.x. */
+static void
+bind_source(const struct peers *p, int fd)
+{
+	struct sockaddr_in src;
+
+	memset(&src, 0, sizeof(src));
+	src.sin_family = AF_INET;
+	if (inet_pton(AF_INET, p->r->cfg.listen_host, &src.sin_addr) != 1 ||
+	    src.sin_addr.s_addr == htonl(INADDR_ANY))
+		return;
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0)
+		log_info(LD_NET, "cannot dial from %s: %s", p->r->cfg.listen_host,
+			 strerror(errno));
+}
+
 static const char *
 peer_label(const struct conn *c)
 {
@@ -455,6 +473,7 @@ dial(struct peers *p, const struct dirdoc_relay *dr)
 		return NULL;
 	}
 	set_sockopts(p, fd);
+	bind_source(p, fd);
 	bev = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		close(fd);

@@ -309,12 +309,21 @@ pkeys_live(struct relay *r, uint64_t now, struct pkey **out, size_t max)
 	size_t n = 0;
 	struct pkey *k;
 
-	if (n < max && (k = pkeys_get(r, r->epoch)) != NULL)
+	/* Each key tried and failed costs an X25519: the previous key (packets
+	 * still on their way just after an epoch change) comes before the
+	 * next one (senders building ahead near the end of an epoch). Until
+	 * the tick notices that the clock has entered the next epoch, the
+	 * next key is the current one by the clock: it goes first. */
+	bool ahead = r->epoch_len && now / r->epoch_len > r->epoch;
+
+	if (ahead && n < max && (k = pkeys_get(r, r->epoch + 1)) != NULL)
 		out[n++] = k;
-	if (n < max && (k = pkeys_get(r, r->epoch + 1)) != NULL)
+	if (n < max && (k = pkeys_get(r, r->epoch)) != NULL)
 		out[n++] = k;
 	if (n < max && r->epoch > 0 && now < r->prev_grace_until &&
 	    (k = pkeys_get(r, r->epoch - 1)) != NULL)
+		out[n++] = k;
+	if (!ahead && n < max && (k = pkeys_get(r, r->epoch + 1)) != NULL)
 		out[n++] = k;
 	return n;
 }

@@ -110,8 +110,9 @@ int MUST_CHECK pkeys_init(struct relay *r);
 bool pkeys_tick(struct relay *r, uint64_t now);
 /* The key for epoch e, or NULL. */
 struct pkey *pkeys_get(struct relay *r, uint64_t e);
-/* The keys a packet may be for now: current, next, and previous during
- * its grace window, in that order. Returns how many were written. */
+/* The keys a packet may be for now: current, previous during its grace
+ * window, and next, in that order (next first when the clock has passed
+ * into the next epoch before the tick). Returns how many were written. */
 size_t pkeys_live(struct relay *r, uint64_t now, struct pkey **out, size_t max);
 void pkeys_free(struct relay *r);
 

@@ -6,13 +6,16 @@
  *   testclient send DIRURL HOPS [--count N] [--dup] [--tamper] [--save FILE]
  *                   [--owner SEEDHEX] [--ack-owner SEEDHEX] [--msgid HEX]
  *                   [--delay MS] [--next-epoch]
- *   testclient inject DIRURL NICK FILE [--repeat N]
+ *   testclient inject DIRURL NICK FILE [--repeat N] [--sndbuf BYTES]
  *                   [--metrics-port P --expect N [--metric NAME]]
  *   testclient raw DIRURL NICK garbage|truncated|oversize|silent|unknown-relay
  *   testclient fetch DIRURL NICK SEEDHEX [--ack] [--wrong-key] [--replay]
  *                   [--no-auth] [--malformed] [--rounds N] [--cut]
  *   testclient keygen          (prints a fresh identity seed in hex)
  *   testclient unwrap-rate N   (in-process unwrap rate, one thread)
+ *
+ * send prints "sent N" and "epoch E", the epoch of the packet keys it used
+ * (the current one by the clock, or the next with --next-epoch).
  *
  * send --to-nowhere appends a hop no consensus lists, so the last named
  * node unwraps and then drops the packet (no_route): the benchmark's way
@@ -70,6 +73,8 @@ by_nick(const struct dirdoc_consensus *c, const char *nick)
 	return NULL;
 }
 
+static int tc_sndbuf;	/* inject --sndbuf: SO_SNDBUF of the link, 0 = kernel's */
+
 static int
 tc_connect(const char *host, uint16_t port)
 {
@@ -77,6 +82,8 @@ tc_connect(const char *host, uint16_t port)
 	struct timeval tv = { 20, 0 };
 	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
 
+	if (fd >= 0 && tc_sndbuf > 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &tc_sndbuf, sizeof(tc_sndbuf));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(port);
@@ -386,8 +393,10 @@ cmd_send(struct dirdoc_consensus *c, int argc, char **argv)
 		rc = send_packets(hops[0], pkts, count, repeat);
 	}
 	free(pkts);
-	if (rc == 0)
+	if (rc == 0) {
 		printf("sent %u\n", save ? 0 : count * repeat);
+		printf("epoch %llu\n", (unsigned long long)e);	/* the packet keys used */
+	}
 out:
 	id_keypair_free(owner);
 	id_keypair_free(ack_owner);
@@ -437,6 +446,8 @@ cmd_inject(struct dirdoc_consensus *c, int argc, char **argv)
 			expect = atoll(argv[i + 1]);
 		else if (strcmp(argv[i], "--metric") == 0)
 			metric = argv[i + 1];
+		else if (strcmp(argv[i], "--sndbuf") == 0)
+			tc_sndbuf = atoi(argv[i + 1]);
 	}
 	if ((f = fopen(argv[2], "rb")) == NULL)
 		return 1;

@@ -66,6 +66,9 @@ test_schedule(void)
 	CHECK(sodium_memcmp(pkeys_get(&r, e + 1)->kp->pk, pk_next, X_PK_LEN) == 0);
 	CHECK(pkeys_get(&r, e + 2) != NULL);
 	CHECK_EQ(pkeys_live(&r, next_start + 1, live, RELAY_MAX_PKEYS), 3);
+	CHECK_EQ(live[0]->epoch, e + 1);	/* current, previous, next */
+	CHECK_EQ(live[1]->epoch, e);
+	CHECK_EQ(live[2]->epoch, e + 2);
 	CHECK(!pkeys_tick(&r, next_start + 29));
 	CHECK(pkeys_get(&r, e) != NULL);
 	CHECK(!pkeys_tick(&r, next_start + 30));
@@ -75,6 +78,10 @@ test_schedule(void)
 	CHECK_EQ(pkeys_live(&r, next_start + 31, live, RELAY_MAX_PKEYS), 2);
 	CHECK_EQ(live[0]->epoch, e + 1);
 	CHECK_EQ(live[1]->epoch, e + 2);
+	/* The clock is in the next epoch before the tick: that key first. */
+	CHECK_EQ(pkeys_live(&r, (e + 2) * EPOCH_LEN, live, RELAY_MAX_PKEYS), 2);
+	CHECK_EQ(live[0]->epoch, e + 2);
+	CHECK_EQ(live[1]->epoch, e + 1);
 	pkeys_free(&r);
 	free(r.keydir);
 }

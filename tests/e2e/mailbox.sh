@@ -1,7 +1,11 @@
 #!/bin/sh
 # End-to-end test of the mailbox role: 3 authorities, 3 relays (M is a
-# mailbox), deposits with ACK SURBs, fetch with proof of the key, and a
-# SIGKILL in the middle of a stream of deposits. Prints PASS/FAIL lines.
+# mailbox), deposits with ACK SURBs, fetch with proof of the key, a
+# SIGKILL in the middle of a stream of deposits, and expiry by TTL. The
+# relays listen on distinct loopback addresses (X 127.0.0.3, Y 127.0.0.2,
+# M 127.0.0.1; the test client dials from 127.0.0.1), so that M's
+# LogDepositPeers lines show that every deposit came from the previous hop
+# Y and none straight from a sender. Prints PASS/FAIL lines.
 . "$(dirname "$0")/lib.sh"
 RELAY=$BUILD/burrow-relay
 DIR=$BUILD/burrow-dir
@@ -25,9 +29,10 @@ for n in X Y M; do
 	echo "$mp" > "$T/$n.mport"
 	roles=mix
 	[ $n = M ] && roles=mix,mailbox
+	case $n in X) addr=127.0.0.3 ;; Y) addr=127.0.0.2 ;; M) addr=127.0.0.1 ;; esac
 	{
 		echo "Nickname $n"
-		echo "Listen 127.0.0.1:$p"
+		echo "Listen $addr:$p"
 		echo "DataDirectory $T/$n"
 		echo "Roles $roles"
 		echo "MetricsListen 127.0.0.1:$mp"
@@ -36,6 +41,7 @@ for n in X Y M; do
 		echo "MaxHopDelayMs 0"
 		echo "MailboxMaxMessages 20"
 		echo "LogLevel info"
+		[ $n = M ] && echo "LogDepositPeers 1"
 		printf "%s" "$AUTHLINES"
 	} > "$T/$n.conf"
 	start_relay $n
@@ -136,4 +142,34 @@ else
 	bad crash_safety "integrity=$ic fetched=$n unique=$uniq acked_before_kill=$durable"
 fi
 if [ "$(fetched "$CRASH")" = 0 ]; then ok crash_fetched_exactly_once; else bad crash_fetched_exactly_once; fi
+
+# LogDepositPeers: M logged the previous hop Y (127.0.0.2) as a source of
+# deposits, and never X or the test client (127.0.0.3, 127.0.0.1).
+if grep -q "deposits arrive from peer 127\.0\.0\.2\$" "$T/M.log" && \
+   ! grep "deposits arrive from peer" "$T/M.log" | grep -qv "peer 127\.0\.0\.2\$"; then
+	ok deposit_peers_logged
+else
+	bad deposit_peers_logged "$(grep "deposits arrive" "$T/M.log")"
+fi
+
+# TTL: with MailboxTTL 2 and MailboxTimeGrain 1 (reloaded by SIGHUP), a
+# deposit is swept once it is older than the TTL and its owner's fetch
+# comes back empty; a message younger than the TTL is still there.
+TTLBOX=$($RELAY testclient keygen)
+printf "MailboxTTL 2\nMailboxTimeGrain 1\n" >> "$T/M.conf"
+r0=$(grep -c "configuration reloaded" "$T/M.log")
+kill -HUP "$(cat "$T/M.pid")"
+wait_for 5 sh -c "[ \$(grep -c 'configuration reloaded' '$T/M.log') -gt $r0 ]"
+d0=$(deposits)
+tcx send X,Y,M --owner "$TTLBOX" --count 2 >/dev/null
+wait_for 10 ge M burrow_mailbox_deposits_total $((d0 + 2))
+x0=$(metric M burrow_mailbox_expired_total)
+young=$(fetched "$TTLBOX")
+if [ "$young" = 2 ]; then ok ttl_young_kept; else bad ttl_young_kept "fetched $young of 2"; fi
+ttl_gone() { ge M burrow_mailbox_expired_total $((x0 + 2)) && [ "$(fetched "$TTLBOX")" = 0 ]; }
+if wait_for 15 ttl_gone; then
+	ok ttl_expired_gone
+else
+	bad ttl_expired_gone "expired=$(metric M burrow_mailbox_expired_total) (was $x0) fetched=$(fetched "$TTLBOX")"
+fi
 e2e_finish

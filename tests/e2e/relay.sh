@@ -124,19 +124,32 @@ else
 	bad good_sender_unaffected
 fi
 
-# 5. Epoch change: a packet built now is dropped once its key expired;
-# packets for the new keys pass.
-$RELAY testclient send "$DIRURL" R1,R2,R5 --save "$T/old.pkt" >/dev/null 2>>"$T/tc.log"
-e0=$(metric R1 burrow_relay_epoch)
-wait_for 20 ge R1 burrow_relay_epoch $((e0 + 2))
-sleep 2	# past the grace window, and a consensus with the new keys
+# 5. Epoch change: a saved packet injected at once passes (the save and
+# inject path keeps packets intact); the same kind of packet injected once
+# its key is destroyed (two epochs later) is dropped as auth; packets for
+# the new keys pass.
+f0=$(metric R1 burrow_relay_packets_forwarded_total)
+$RELAY testclient send "$DIRURL" R1,R2,R5 --save "$T/fresh.pkt" >/dev/null 2>>"$T/tc.log"
+$RELAY testclient inject "$DIRURL" R1 "$T/fresh.pkt" >/dev/null 2>>"$T/tc.log"
+if wait_for 10 ge R1 burrow_relay_packets_forwarded_total $((f0 + 1)); then
+	ok saved_packet_passes
+else
+	bad saved_packet_passes
+fi
+pe=$($RELAY testclient send "$DIRURL" R1,R2,R5 --save "$T/old.pkt" 2>>"$T/tc.log" |
+	awk '$1 == "epoch" { print $2 }')
+wait_for 20 ge R1 burrow_relay_epoch $((pe + 2))
+wait_for 5 test ! -e "$T/R1/keys/packet-$pe.key"
+sleep 1	# a consensus with the new keys
 a0=$(metric R1 'burrow_relay_packets_dropped_total{reason="auth"}')
 d0=$(metric R5 burrow_relay_packets_delivered_total)
+re=$(metric R1 burrow_relay_epoch)
 $RELAY testclient inject "$DIRURL" R1 "$T/old.pkt" >/dev/null 2>>"$T/tc.log"
-if wait_for 10 ge R1 'burrow_relay_packets_dropped_total{reason="auth"}' $((a0 + 1)); then
+if [ -n "$pe" ] && [ "$re" -ge $((pe + 2)) ] && [ ! -e "$T/R1/keys/packet-$pe.key" ] && \
+   wait_for 10 ge R1 'burrow_relay_packets_dropped_total{reason="auth"}' $((a0 + 1)); then
 	ok expired_key_dropped
 else
-	bad expired_key_dropped
+	bad expired_key_dropped "packet epoch $pe, R1 epoch $re, keys: $(ls "$T/R1/keys" | tr '\n' ' ')"
 fi
 if send R1,R3,R5 && wait_for 10 ge R5 burrow_relay_packets_delivered_total $((d0 + 1)); then
 	ok new_key_passes
@@ -171,37 +184,49 @@ else
 	bad unrouted_held_then_dropped "held=$(metric R1 burrow_relay_unrouted_held_total)"
 fi
 
-# 8. Backpressure (opt-in with RELAY_E2E_BACKPRESSURE=1 until the injected
-# packets' auth drops are understood): the next hop (R3) stops reading. R1's output and queue
+# 8. Backpressure: the next hop (R3) stops reading. R1's output and queue
 # stay bounded, nothing is dropped, and R1 stops reading from the sender;
-# once R3 reads again every packet gets through.
-if [ -n "$RELAY_E2E_BACKPRESSURE" ]; then
-N=4000
-$RELAY testclient send "$DIRURL" R1,R3,R5 --count $N --save "$T/bp.pkt" >/dev/null 2>>"$T/tc.log"
+# once R3 reads again every packet gets through. The packets are built
+# just after an epoch boundary, so that their key (KeyGrace 1: usable
+# until 1 s into the next epoch) is still live while R3 is stopped, and
+# injected through a small socket buffer so that the sender blocks after
+# about 1,400 packets. RELAY_E2E_BACKPRESSURE=0 skips this section.
+if [ "${RELAY_E2E_BACKPRESSURE:-1}" != 0 ]; then
+N=2000
+i0=$(metric R1 burrow_relay_packets_in_total)
+a0=$(metric R1 'burrow_relay_packets_dropped_total{reason="auth"}')
+sleep "$(date +%s.%N | awk -v e=$EPOCH '{ printf "%.3f", e - ($1 % e) + 0.05 }')"
+t_build=$(date +%s.%N)
+pe=$($RELAY testclient send "$DIRURL" R1,R3,R5 --count $N --save "$T/bp.pkt" 2>>"$T/tc.log" |
+	awk '$1 == "epoch" { print $2 }')
 R3PID=$(cat "$T/R3.pid")
 p0=$(metric R3 burrow_relay_packets_in_total)
-i0=$(metric R1 burrow_relay_packets_in_total)
 f0=$(metric R1 burrow_relay_packets_forwarded_total)
 l0=$(metric R1 'burrow_relay_packets_dropped_total{reason="link"}')
 q0=$(metric R1 'burrow_relay_packets_dropped_total{reason="queue_full"}')
 kill -STOP "$R3PID"
-$RELAY testclient inject "$DIRURL" R1 "$T/bp.pkt" > "$T/bp.out" 2>&1 &
+t_inject=$(date +%s.%N)
+re=$(metric R1 burrow_relay_epoch)
+$RELAY testclient inject "$DIRURL" R1 "$T/bp.pkt" --sndbuf 65536 > "$T/bp.out" 2>&1 &
 INJ=$!
 E2E_PIDS="$E2E_PIDS $INJ"
-wait_for 15 sh -c "[ \"\$(curl -s http://127.0.0.1:$(cat "$T/R1.mport")/metrics | awk '\$1 == \"burrow_relay_input_paused\" { print \$2 }')\" = 1 ]"
-sleep 1
+wait_for 5 sh -c "[ \"\$(curl -s http://127.0.0.1:$(cat "$T/R1.mport")/metrics | awk '\$1 == \"burrow_relay_input_paused\" { print \$2 }')\" = 1 ]"
+sleep 0.5
 in1=$(metric R1 burrow_relay_packets_in_total)
-sleep 1
+sleep 0.5
 in2=$(metric R1 burrow_relay_packets_in_total)
 paused=$(metric R1 burrow_relay_input_paused)
 outb=$(metric R1 burrow_relay_queue_output_bytes)
 unw=$(metric R1 burrow_relay_queue_unwrap)
+auth=$(( $(metric R1 'burrow_relay_packets_dropped_total{reason="auth"}') - a0 ))
 blocked=0
 kill -0 "$INJ" 2>/dev/null && blocked=1
+t_cont=$(date +%s.%N)
 kill -CONT "$R3PID"
-info="paused=$paused in=$in1/$in2 out_bytes=$outb unwrap=$unw sender_blocked=$blocked"
+timing=$(echo "$t_build $t_inject $t_cont" | awk '{ printf "build %.1f s, stopped %.1f s", $2 - $1, $3 - $2 }')
+info="packet epoch $pe, R1 epoch $re at injection; $timing; paused=$paused in=$((in1 - i0))/$((in2 - i0)) out_bytes=$outb unwrap=$unw auth_drops=$auth sender_blocked=$blocked"
 echo "  backpressure while stopped: $info" >&2
-if [ "$paused" = 1 ] && [ "$in1" = "$in2" ] && [ "$blocked" = 1 ] && \
+if [ "$paused" = 1 ] && [ "$in1" = "$in2" ] && [ "$blocked" = 1 ] && [ "$auth" = 0 ] && \
    [ "$outb" -le $((2048 * 2069)) ] && [ "$unw" -le 1024 ] && \
    [ "$(metric R1 'burrow_relay_packets_dropped_total{reason="link"}')" = "$l0" ] && \
    [ "$(metric R1 'burrow_relay_packets_dropped_total{reason="queue_full"}')" = "$q0" ]; then
@@ -212,8 +237,8 @@ fi
 wait "$INJ"
 irc=$?
 # Every packet reaches R1, and all R1 forwarded reach R3 (a packet whose
-# key epoch ran out while it waited is dropped as auth at R1: not a loss
-# of backpressure).
+# key ran out while it waited is dropped as auth at R1: not a loss of
+# backpressure).
 if [ $irc -eq 0 ] && wait_for 30 ge R1 burrow_relay_packets_in_total $((i0 + N)) && \
    sleep 1 && fwd=$(( $(metric R1 burrow_relay_packets_forwarded_total) - f0 )) && \
    [ "$fwd" -gt 0 ] && wait_for 30 ge R3 burrow_relay_packets_in_total $((p0 + fwd)) && \
