@@ -138,6 +138,15 @@ dirclient_upload_now(struct dirclient *d)
 	size_t len = 0;
 	int rc;
 
+	/* The clock has entered the next epoch but the key schedule has not
+	 * moved yet (it ticks once a second, at its own phase): a descriptor
+	 * made now would publish the last epoch's keys with this second's
+	 * time, and the authorities would then keep it and ignore the right
+	 * one, uploaded by the tick within the same second, as not newer:
+	 * then the consensus for the next epoch, voted before the next upload,
+	 * leaves this relay out, epoch after epoch while the phases hold. */
+	if (r->epoch_len && time_now() / r->epoch_len != r->epoch)
+		return;
 	if ((rc = build_descriptor(r, &text, &len)) != 0) {
 		log_err(LD_DIR, "cannot build descriptor: %s", err_str(rc));
 		return;
