@@ -4,7 +4,7 @@
  *   "brw1" ‖ base32(version 1 ‖ mailbox node id 32 ‖ identity pk 32 ‖ check 4)
  *
  * where check is the first 4 bytes of a personalized BLAKE2b-128 over the
- * 65 bytes before it. 115 characters in all. Format in docs/spec-client.md. */
+ * 65 bytes before it. 115 characters in all. Format in docs/spec.md part 6. */
 #ifndef BURROW_CLIENT_ADDRESS_H
 #define BURROW_CLIENT_ADDRESS_H
 

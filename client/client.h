@@ -79,7 +79,7 @@ struct client {
  * signatures) so that end-to-end tests run fast and can check that
  * forgeries are caught. They are honoured only when the environment holds
  * CLIENT_TEST_HOOKS_VAR set to exactly CLIENT_TEST_HOOKS_VALUE, so that no
- * stray variable turns them on (docs/spec-client.md, "Test hooks"). */
+ * stray variable turns them on (docs/spec.md part 6, "Test hooks"). */
 #define CLIENT_TEST_HOOKS_VAR "BURROW_TEST_HOOKS"
 #define CLIENT_TEST_HOOKS_VALUE "unsafe-for-tests-only"
 bool client_test_hooks(void);

@@ -2,7 +2,7 @@
  * MSG_MAX_LEN bytes is cut into fragments, one per packet, each carrying
  * the message's id, its place, the whole message's length and BLAKE2b-256
  * hash, and, when signed, the sender's identity key and signature.
- * Format in docs/spec-client.md. */
+ * Format in docs/spec.md part 6. */
 #ifndef BURROW_CLIENT_FRAGMENT_H
 #define BURROW_CLIENT_FRAGMENT_H
 

@@ -1,7 +1,7 @@
 /* The client's local database (SQLite, WAL, in the home directory):
  * settings, contacts, the outbox (messages being sent, fragment by
  * fragment, with their state) and the inbox (fragments received,
- * reassembled into messages). Schema in docs/spec-client.md. */
+ * reassembled into messages). Schema in docs/spec.md part 6. */
 #ifndef BURROW_CLIENT_STORE_H
 #define BURROW_CLIENT_STORE_H
 

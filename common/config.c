@@ -1,6 +1,6 @@
 /* Configuration files: one `Key value` per line, checked against the keys a
  * program knows, every problem reported as "file:line: what is wrong".
- * Grammar in docs/spec-keyfile.md. */
+ * Grammar in docs/spec.md part 7. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>

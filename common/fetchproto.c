@@ -1,5 +1,5 @@
 /* Encoding and parsing of the mailbox fetch protocol's messages; see
- * common/fetchproto.h and docs/spec-relay.md. */
+ * common/fetchproto.h and docs/spec.md part 4. */
 #include <string.h>
 
 #include <sodium.h>

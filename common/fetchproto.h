@@ -1,7 +1,7 @@
 /* The mailbox fetch protocol: the messages an owner and its mailbox node
  * exchange over a link (one message per CONTROL frame) to prove the
  * mailbox key, fetch waiting messages in padded batches and acknowledge
- * them. Shared by relay/mailbox.c and the client. Bytes in docs/spec-relay.md.
+ * them. Shared by relay/mailbox.c and the client. Bytes in docs/spec.md part 4.
  *
  *   client                          node
  *   HELLO                  ->

@@ -1,5 +1,5 @@
 /* Key files: one secret per file, plain with a checksum or sealed under a
- * passphrase. Byte layout in docs/spec-keyfile.md. */
+ * passphrase. Byte layout in docs/spec.md part 7. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>

@@ -1,4 +1,4 @@
-/* The link protocol state machine (docs/spec-link.md). */
+/* The link protocol state machine (docs/spec.md part 2). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* The link protocol: a transport-independent state machine for one
  * encrypted, authenticated hop-to-hop or client-to-relay connection
- * (docs/spec-link.md).
+ * (docs/spec.md part 2).
  *
  * No sockets and no event loop: feed it the bytes that arrived, send the
  * bytes it hands back, act on the frames it decodes. The relay, the client,

@@ -1,4 +1,4 @@
-/* Sphinx packets; the format and its reasons are docs/spec-packet.md. */
+/* Sphinx packets; the format and its reasons are docs/spec.md part 1. */
 #include "common/sphinx.h"
 
 #include <string.h>

@@ -1,7 +1,7 @@
 /* Sphinx packets: fixed 2,048-byte onion packets over up to 5 node hops,
  * the last of which is a mailbox node; the recipient's X25519 mailbox key
  * is a hidden hop after it. Single-use reply blocks (SURBs) carry replies
- * and ACKs. The byte-level format is docs/spec-packet.md.
+ * and ACKs. The byte-level format is docs/spec.md part 1.
  *
  * Roles:
  *   sender     sphinx_create()            -> send pkt to hops[0].node_id

@@ -14,7 +14,7 @@
 void
 bug_report(const char *what, const char *file, int line)
 {
-	log_err(LD_BUG, "bug: %s at %s:%d", what, file, line);
+	log_err(LD_BUG, "%s at %s:%d", what, file, line);
 }
 
 void

@@ -89,7 +89,7 @@ void round_tick(struct authority *a);
 /* Handle POST /vote and POST /signature: an HTTP status, why set. A
  * signature that does not verify over our body for its epoch is refused
  * with 409 and never stored; for the epoch being voted on it also starts
- * a reconciliation (see docs/spec-directory.md, section 7). */
+ * a reconciliation (see docs/spec.md part 3, section 7). */
 int round_on_vote(struct authority *a, const char *text, size_t len, char *why, size_t whylen);
 int round_on_signature(struct authority *a, const char *text, size_t len, char *why,
 		       size_t whylen);

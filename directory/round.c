@@ -323,7 +323,7 @@ fetch_vote(struct authority *a, size_t i)
 }
 
 /* A peer signed a body for this round that differs from ours. The rule
- * (docs/spec-directory.md, section 7): the consensus is a function of the
+ * (docs/spec.md part 3, section 7): the consensus is a function of the
  * votes held, and votes only ever get added, so converge on the body of
  * the largest vote set. If we hold a vote our consensus did not use,
  * recompute now (dropping the old body's signatures) and offer the new

@@ -3,7 +3,7 @@
  * epoch, and fetch and verify the consensus (more than half of the pinned
  * authorities must have signed it) so that links can be dialed by node id.
  * The consensus for epoch E+1 is fetched as soon as the authorities make
- * it, half-way through E (docs/spec-directory.md section 7), so that a
+ * it, half-way through E (docs/spec.md part 3 section 7), so that a
  * relay knows the relays of E+1 before any client builds a path from it. */
 #include <inttypes.h>
 #include <stdlib.h>

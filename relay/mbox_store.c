@@ -1,5 +1,5 @@
 /* The mailbox store on SQLite. See relay/mbox_store.h and
- * docs/spec-mailbox-store.md.
+ * docs/spec.md part 5.
  *
  * Two connections to one file: `w` does every write under wmu, `r` serves
  * fetch and count under rmu. In WAL mode a reader never waits for a writer,

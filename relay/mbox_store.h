@@ -1,7 +1,7 @@
 /* The mailbox store: deposits kept in SQLite (WAL, synchronous=FULL) until
  * their owner fetches and acknowledges them. No networking here; see
  * relay/mbox_commit.h for the grouped, asynchronous writer the event loop
- * uses, and docs/spec-mailbox-store.md for the schema and the durability
+ * uses, and docs/spec.md part 5 for the schema and the durability
  * argument.
  *
  * Each row holds only a mailbox id, a message id, the entry (ciphertext

@@ -184,7 +184,7 @@ arm_unrouted(struct mix *m)
 
 /* "When a packet's next hop is unknown, ask for a fresher consensus and
  * hold the packet for a short bounded time before dropping it as
- * no_route" (docs/spec-relay.md). */
+ * no_route" (docs/spec.md part 4). */
 static void
 hold_unrouted(struct mix *m, const uint8_t next_id[static NODE_ID_LEN], const uint8_t *pkt)
 {

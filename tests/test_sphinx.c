@@ -782,7 +782,7 @@ vectors_text(const char *which)
 	static struct sphinx_result res;
 	size_t len;
 
-	wbuf_printf(&w, "# Burrow Sphinx known-answer vectors (%s); see docs/spec-packet.md.\n"
+	wbuf_printf(&w, "# Burrow Sphinx known-answer vectors (%s); see docs/spec.md part 1.\n"
 		    "# Regenerate: BURROW_REGEN_VECTORS=1 build/tests/test_sphinx\n", which);
 	dest_of(&dest, net.rpk, 1);
 	dest_of(&home, net.spk, 2);

@@ -7,7 +7,7 @@ RELAY=$BUILD/burrow-relay
 DIRB=$BUILD/burrow-dir
 T=$E2E_TMP
 EPOCH=${CLIENT_E2E_EPOCH:-10}
-# Test hooks (docs/spec-client.md): fast key files, send --test-forge-signature.
+# Test hooks (docs/spec.md part 6): fast key files, send --test-forge-signature.
 export BURROW_TEST_HOOKS=unsafe-for-tests-only
 
 for b in "$BURROW" "$RELAY" "$DIRB"; do
