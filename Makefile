@@ -2,6 +2,7 @@
 #   make [all]        build libburrow and the four programs under build/
 #   make test         unit tests, then end-to-end tests; ends with "N passed, N failed"
 #   make test-unit    unit tests only (CI runs these again with SANITIZE=1)
+#   make test-netns   (root) burrow-sim in network namespaces: partition scenario
 #   make bench        benchmarks, each printing "name: value" lines
 #   make fuzz         libFuzzer harnesses (clang), run for FUZZ_SECONDS each
 #   make demo         build, then run the README's main job (a drop through a local network)
@@ -66,7 +67,7 @@ TEST_UTIL  := $(patsubst %.c,$(B)/%.o,$(wildcard tests/*_util.c))
 FUZZ_SECONDS ?= 30
 
 .SECONDARY:
-.PHONY: all deps test test-unit bench fuzz demo check-includes install clean
+.PHONY: all deps test test-unit test-netns bench fuzz demo check-includes install clean
 all: deps $(PROGS) $(TESTS) $(BENCHES)
 
 deps:
@@ -104,6 +105,10 @@ test-unit: all
 	@BUILD=$(B) sh tests/run unit
 test: all
 	@BUILD=$(B) sh tests/run all
+# Network-namespace tests (root): not part of `make test`, since they need
+# a kernel and privileges that not every machine has.
+test-netns: all
+	@for t in tests/netns/*.sh; do BUILD=$(B) timeout 600 sh $$t || exit 1; done
 bench: all
 	@BUILD=$(B) sh tests/bench/run
 

@@ -62,7 +62,7 @@ if timeout 300 "$SIM" run sim/scenarios/smoke.scen --out "$OUT" >"$E2E_TMP/smoke
    grep -q '"delivery_ratio": 1' "$OUT/summary.json" && [ -s "$OUT/messages.csv" ]; then
 	pass sim_smoke_scenario
 else
-	fail sim_smoke_scenario "$(tail -n 8 "$E2E_TMP/smoke.out")"
+	fail sim_smoke_scenario "$(tail -n 8 "$E2E_TMP/smoke.out"; grep -v ',delivered,' "$OUT/messages.csv" 2>/dev/null | head -5)"
 fi
 for p in $(pids_of "$OUT/net" 2>/dev/null); do
 	alive "$p" && { fail sim_smoke_leaves_nothing "pid $p still running"; kill -9 "$p"; }
