@@ -12,7 +12,23 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "sim/impair.h"
 #include "sim/simnet.h"
+
+/* What netns_has_netem found: -1 not asked (use tc netem), 0 no, 1 yes. */
+static int netem_state = -1;
+
+/* Userspace impairments in force (kernels without netem), by namespace. */
+struct fault {
+	char ns[32];
+	char bridge[16];
+	char host_if[16];	/* the node's veth end, taken off the bridge */
+	char in_if[16];		/* forwarder side of the extra pair */
+	char br_if[16];		/* bridge side of the extra pair */
+	struct impair *im;
+};
+static struct fault *faults;
+static size_t nfaults;
 
 static int
 ip(const char *a1, const char *a2, const char *a3, const char *a4, const char *a5,
@@ -134,14 +150,163 @@ bool
 netns_has_netem(struct simnet *net)
 {
 	char ns[32], addr[64];
+	const char *force = getenv("BURROW_SIM_NETEM");
 	bool ok;
 
-	/* Try it on a throwaway host of this network's bridge. */
-	if (netns_add_host(net, "netemcheck", ns, addr) < 0)
+	if (force && strcmp(force, "userspace") == 0) {
+		netem_state = 0;
 		return false;
-	ok = netns_netem(ns, 1, 0, 0) == 0;
-	ip("netns", "del", ns, NULL, NULL, NULL, NULL, NULL);
+	}
+	/* Try it on a throwaway host of this network's bridge. */
+	ns[0] = '\0';
+	ok = netns_add_host(net, "netemcheck", ns, addr) == 0 && netns_netem(ns, 1, 0, 0) == 0;
+	if (ns[0])
+		ip("netns", "del", ns, NULL, NULL, NULL, NULL, NULL);
+	netem_state = ok;
 	return ok;
+}
+
+static void
+sysctl_write(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (write(fd, value, strlen(value)) < 0) {
+		/* best effort: only keeps stray IPv6 chatter off the link */
+	}
+	close(fd);
+}
+
+static void
+ipv6_off(const char *ifname)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	sysctl_write(path, "1");
+}
+
+/* Give the bridge a fixed MAC address: a bridge without one takes the
+ * lowest of its ports', and changing its ports would change it under the
+ * namespaces' ARP caches. */
+static void
+pin_bridge_mac(const char *bridge)
+{
+	char path[64], mac[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", bridge);
+	if (!(f = fopen(path, "r")))
+		return;
+	if (fgets(mac, sizeof(mac), f))
+		mac[strcspn(mac, "\n")] = '\0';
+	fclose(f);
+	if (mac[0])
+		ip("link", "set", bridge, "address", mac, NULL, NULL, NULL);
+}
+
+static struct fault *
+fault_find(const char *ns)
+{
+	for (size_t i = 0; i < nfaults; i++)
+		if (strcmp(faults[i].ns, ns) == 0)
+			return &faults[i];
+	return NULL;
+}
+
+/* Stop a userspace impairment, put the node's veth back on the bridge and
+ * delete the extra pair; report what the forwarder did. */
+static void
+fault_remove(struct fault *f)
+{
+	struct impair_stats st;
+	const char *name = strchr(f->ns, '-');
+
+	impair_stats(f->im, &st);
+	impair_free(f->im);
+	fprintf(stderr, "burrow-sim: %s: userspace impairment removed: %llu frames out, %llu lost, "
+		"%llu in, %llu dropped on a full queue, %llu send errors\n", name ? name + 1 : f->ns,
+		(unsigned long long)st.out_frames, (unsigned long long)st.out_lost,
+		(unsigned long long)st.in_frames, (unsigned long long)st.dropped_full,
+		(unsigned long long)st.send_errors);
+	ip("link", "set", f->host_if, "master", f->bridge, NULL, NULL, NULL);
+	ip("link", "set", f->host_if, "arp", "on", NULL, NULL, NULL);
+	ip("link", "del", f->in_if, NULL, NULL, NULL, NULL, NULL);
+	*f = faults[--nfaults];
+	if (nfaults == 0) {
+		free(faults);
+		faults = NULL;
+	}
+}
+
+static int
+fault_add(struct simnet *net, const char *ns, const char *addr, unsigned delay_ms,
+	  unsigned jitter_ms, double loss_pct)
+{
+	struct fault f;
+	const char *dot = strrchr(addr, '.');
+	uint64_t h;
+	int rc;
+
+	if (!dot || parse_u64(dot + 1, 1, 254, &h) < 0)
+		return ERR_MALFORMED;
+	memset(&f, 0, sizeof(f));
+	snprintf(f.ns, sizeof(f.ns), "%s", ns);
+	snprintf(f.bridge, sizeof(f.bridge), "%s", net->bridge);
+	snprintf(f.host_if, sizeof(f.host_if), "bv%uh%u", net->subnet, (unsigned)h);
+	snprintf(f.in_if, sizeof(f.in_if), "bv%ui%u", net->subnet, (unsigned)h);
+	snprintf(f.br_if, sizeof(f.br_if), "bv%uj%u", net->subnet, (unsigned)h);
+	pin_bridge_mac(net->bridge);
+	if (ip("link", "add", f.in_if, "type", "veth", "peer", "name", f.br_if) < 0)
+		return ERR_IO;
+	ipv6_off(f.in_if);
+	ipv6_off(f.br_if);
+	if (ip("link", "set", f.in_if, "arp", "off", "up", NULL, NULL) < 0 ||
+	    ip("link", "set", f.br_if, "master", net->bridge, "up", NULL, NULL) < 0 ||
+	    ip("link", "set", f.host_if, "arp", "off", NULL, NULL, NULL) < 0) {
+		ip("link", "del", f.in_if, NULL, NULL, NULL, NULL, NULL);
+		return ERR_IO;
+	}
+	rc = impair_new(&f.im, f.host_if, f.in_if, delay_ms, jitter_ms, loss_pct);
+	if (rc < 0) {
+		ip("link", "set", f.host_if, "arp", "on", NULL, NULL, NULL);
+		ip("link", "del", f.in_if, NULL, NULL, NULL, NULL, NULL);
+		return rc;
+	}
+	faults = xrealloc(faults, (nfaults + 1) * sizeof(*faults));
+	faults[nfaults++] = f;
+	/* Only now take the node off the bridge: the forwarder is its way on. */
+	if (ip("link", "set", f.host_if, "nomaster", NULL, NULL, NULL, NULL) < 0) {
+		fault_remove(&faults[nfaults - 1]);
+		return ERR_IO;
+	}
+	return 0;
+}
+
+int
+netns_fault(struct simnet *net, const char *ns, const char *addr, unsigned delay_ms,
+	    unsigned jitter_ms, double loss_pct)
+{
+	struct fault *f;
+
+	if (netem_state != 0)
+		return netns_netem(ns, delay_ms, jitter_ms, loss_pct);
+	if ((f = fault_find(ns))) {
+		impair_set(f->im, delay_ms, jitter_ms, loss_pct);
+		return 0;
+	}
+	return fault_add(net, ns, addr, delay_ms, jitter_ms, loss_pct);
+}
+
+void
+netns_unfault(const char *ns)
+{
+	struct fault *f = fault_find(ns);
+
+	if (f)
+		fault_remove(f);
 }
 
 int
@@ -154,7 +319,9 @@ netns_cut(const char *ns, bool cut)
 				"del", "dev", "eth0", "root", NULL };
 		char *out = NULL;
 
-		/* Remove a netem or tbf qdisc we added, if there is one. */
+		/* Remove a userspace impairment, and a netem or tbf qdisc we
+		 * added, if there is one. */
+		netns_unfault(ns);
 		if (simnet_run(show, NULL, 0, &out, 20) == 0 && out &&
 		    (strstr(out, "netem") || strstr(out, "tbf")))
 			simnet_run(del, NULL, 0, NULL, 20);
@@ -200,6 +367,9 @@ netns_teardown(struct simnet *net)
 	DIR *d = opendir("/run/netns");
 	struct dirent *e;
 
+	/* Userspace impairments first: their threads and extra veths. */
+	while (nfaults)
+		fault_remove(&faults[nfaults - 1]);
 	/* Every namespace of this network, the clients' included. */
 	snprintf(prefix, sizeof(prefix), "brw%u-", net->subnet);
 	while (net->subnet && d && (e = readdir(d)))

@@ -116,5 +116,17 @@ bool netns_has_netem(struct simnet *net);
 void netns_peers(const char *ns, uint16_t port, char ***list, size_t *n);
 /* Delete every namespace and the bridge of this network. */
 void netns_teardown(struct simnet *net);
+/* Latency, jitter (ms) and loss (%) on frames leaving host ns (address
+ * addr): tc netem in ns where the kernel has it; otherwise (netns_has_netem
+ * said no, or BURROW_SIM_NETEM=userspace) the node's host-side veth is
+ * taken off the bridge and joined to it through a forwarder thread in this
+ * process (sim/impair.h). Applying it again replaces the settings;
+ * netns_teardown stops and deletes every such forwarder and its veths. 0,
+ * ERR_MALFORMED (addr), ERR_PERM, ERR_NOT_FOUND or ERR_IO. */
+int MUST_CHECK netns_fault(struct simnet *net, const char *ns, const char *addr,
+			   unsigned delay_ms, unsigned jitter_ms, double loss_pct);
+/* Undo a userspace impairment of ns, if any (netns_cut(ns, false) does it
+ * too). */
+void netns_unfault(const char *ns);
 
 #endif
