@@ -37,6 +37,7 @@ POLL_MS=${ANCHOR_POLL_MS-10}
 
 top=$(cd "$(dirname "$0")/../.." && pwd) || exit 1
 cd "$top" || exit 1
+. tests/e2e/pids.sh
 TPL=$top/tests/bench/tor
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/burrow-anchor.XXXXXX") || exit 1
@@ -54,17 +55,8 @@ cleanup() {
 			ours "$p" && kill -9 "$p" 2>/dev/null
 		done
 	fi
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		n=0
-		while kill -0 "$p" 2>/dev/null && [ $n -lt 25 ]; do
-			sleep 0.2
-			n=$((n + 1))
-		done
-		kill -9 "$p" 2>/dev/null
-	done
+	# shellcheck disable=SC2086
+	stop_pids $PIDS
 	if [ -n "$ANCHOR_KEEP" ]; then
 		echo "anchor: kept $W" >&2
 	else

@@ -24,6 +24,7 @@
 #                          listing at least N relays and each NODE knows at
 #                          least N (burrow_relay_consensus_relays)
 
+. "$(dirname "$0")/../e2e/pids.sh"
 BUILD=${BUILD:-build}
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/burrow-e2e.XXXXXX") || exit 1
 E2E_PIDS=""
@@ -31,17 +32,8 @@ E2E_PORTS=""
 E2E_FAILED=0
 
 e2e_cleanup() {
-	for p in $E2E_PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $E2E_PIDS; do
-		n=0
-		while kill -0 "$p" 2>/dev/null && [ $n -lt 25 ]; do
-			sleep 0.2
-			n=$((n + 1))
-		done
-		kill -9 "$p" 2>/dev/null
-	done
+	# shellcheck disable=SC2086
+	stop_pids $E2E_PIDS
 	if [ -n "$E2E_KEEP" ]; then
 		echo "e2e: kept $E2E_TMP" >&2
 	else
